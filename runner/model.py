@@ -1,0 +1,110 @@
+"""The parsed chapter: frozen dataclasses, each carrying the file and line it came from.
+
+Produced once by `runner.notation`, then read by the executor, the site and the handouts.
+Results of a run live apart, in `runner.results`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Location:
+    path: Path
+    line: int  # 1-based
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+Key = Literal["^C", "^D"]
+KEY_BYTES: dict[str, str] = {"^C": "\x03", "^D": "\x04"}
+
+
+@dataclass(frozen=True)
+class ExpectLine:
+    """One line of expected output, as written (after the block's indentation is removed)."""
+
+    text: str
+    loc: Location
+
+    @property
+    def is_ellipsis(self) -> bool:
+        return self.text.strip() == "..."
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command of a transcript, with what it must print."""
+
+    loc: Location
+    prompt: str  # "$" for the session's own shell, else the nested prompt as written ("docker@node-01:~$")
+    lines: tuple[str, ...]  # the command as written, continuation lines included
+    expected: tuple[ExpectLine, ...]  # output lines; `...` included; no `[N]`, no key
+    status: int | None  # `[N]` if given
+    key: Key | None = None  # `^C`/`^D` to send once `expected_before_key` has appeared
+    expected_before_key: int = 0  # how many of `expected` must appear before the key is sent
+    opens_shell: str | None = None  # the prompt of the nested shell this command opens
+    closes_shell: bool = False  # the command leaves a nested shell (`exit`, `^D`)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    @property
+    def checks_status(self) -> bool:
+        if self.status is not None:
+            return True
+        return self.key is None and self.opens_shell is None
+
+
+@dataclass(frozen=True)
+class BlockOptions:
+    session: str = "main"
+    timeout: float = 30.0
+    until: float | None = None
+    order_any: bool = False
+    hidden: bool = False
+    skip: str | None = None
+    requires: tuple[str, ...] = ()
+    prompt: str | None = None  # a declared prompt with spaces, e.g. "/ #"
+    display: tuple[tuple[str, str], ...] = ()  # Material's own options (title, linenums, hl_lines)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A ```console fence."""
+
+    index: int  # 0-based ordinal among the chapter's console blocks
+    loc: Location  # the fence line
+    end_line: int  # the closing fence line (1-based)
+    source: str  # the block's content, as written
+    info: str  # the fence's info string
+    options: BlockOptions
+    commands: tuple[Command, ...]
+
+    @property
+    def verified(self) -> bool:
+        return self.options.skip is None
+
+
+@dataclass(frozen=True)
+class LabRequest:
+    """What a chapter asks of the lab in its front matter (`verify: {lab: ...}`)."""
+
+    nodes: tuple[str, ...] = ()  # created before the chapter starts; empty: an empty lab
+    provider: str | None = None  # None: the default provider
+
+
+@dataclass(frozen=True)
+class Chapter:
+    path: Path
+    source: str
+    title: str | None
+    lab: LabRequest | None  # None: no lab at all
+    timeout: float | None  # the chapter's default per-command timeout
+    blocks: tuple[Block, ...] = field(default_factory=tuple)
+    front_matter: dict[str, object] = field(default_factory=dict, compare=False, hash=False)

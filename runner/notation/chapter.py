@@ -1,0 +1,195 @@
+"""Parse a chapter once: front matter, console fences (found by markdown-it-py), transcripts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+
+from runner.model import Block, BlockOptions, Chapter, Command, ExpectLine, Location
+from runner.notation.errors import NotationError
+from runner.notation.frontmatter import split_front_matter
+from runner.notation.options import parse_options
+from runner.notation.patterns import PatternError, Placeholder, tokenize
+from runner.notation.transcript import ParsedCommand, finish_command, split_commands
+
+DEFAULT_TIMEOUT = 30.0
+_EXIT = re.compile(r"\s*(exit|logout)(\s+\d+)?\s*")
+_MD = MarkdownIt("commonmark")
+
+
+def parse_chapter(path: Path, text: str | None = None) -> Chapter:
+    """Parse a chapter. Raises NotationError naming file:line for anything malformed."""
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise NotationError(Location(path, 1), f"not UTF-8 text: {exc}") from exc
+    front = split_front_matter(text, path)
+    lines = text.splitlines()
+    # Blank the front matter out, so that markdown-it's line numbers are the file's.
+    body = "\n" * front.lines + "\n".join(lines[front.lines :]) + "\n"
+    tokens = _MD.parse(body)
+    default_timeout = front.timeout or DEFAULT_TIMEOUT
+    blocks: list[Block] = []
+    title = front.data.get("title") if isinstance(front.data.get("title"), str) else None
+    for i, token in enumerate(tokens):
+        if title is None and token.type == "heading_open" and token.tag == "h1":
+            title = tokens[i + 1].content.strip() or None
+        if token.type != "fence" or token.map is None:
+            continue
+        language, _, rest = token.info.strip().partition(" ")
+        if language != "console":
+            continue
+        fence_line = token.map[0] + 1
+        loc = Location(path, fence_line)
+        options = parse_options(rest, loc, default_timeout)
+        content = token.content.splitlines()
+        raw = split_commands(content, fence_line + 1, path, options.prompt)
+        if not raw and options.skip is None:
+            raise NotationError(loc, "empty console block: write `$ command` lines, or remove it")
+        parsed = [finish_command(r) for r in raw]
+        _check_block(parsed, options)
+        blocks.append(
+            Block(
+                index=len(blocks),
+                loc=loc,
+                end_line=token.map[1],
+                source=token.content,
+                info=token.info.strip(),
+                options=options,
+                commands=tuple(_as_command(p) for p in parsed),
+            )
+        )
+    blocks = _link_nested_shells(blocks)
+    _check_names(blocks)
+    return Chapter(
+        path=path,
+        source=text,
+        title=title,
+        lab=front.lab,
+        timeout=front.timeout,
+        blocks=tuple(blocks),
+        front_matter=front.data,
+    )
+
+
+def _as_command(p: ParsedCommand) -> Command:
+    return Command(
+        loc=p.loc,
+        prompt=p.prompt,
+        lines=p.lines,
+        expected=p.expected,
+        status=p.status,
+        key=p.key,
+        expected_before_key=p.expected_before_key,
+    )
+
+
+def _check_block(commands: list[ParsedCommand], options: BlockOptions) -> None:
+    for command in commands:
+        if options.until is not None and command.key is not None:
+            raise NotationError(
+                command.loc, f"{command.key} inside an until= block: a polled command "
+                "is re-run, a key cannot be; move it to a block of its own"
+            )
+        for item in command.expected:
+            try:
+                tokenize(item.text)
+            except PatternError as exc:
+                raise NotationError(item.loc, str(exc)) from exc
+        for number, line in enumerate(command.lines):
+            try:
+                pieces = tokenize(line, allow_anything=False)
+            except PatternError as exc:
+                raise NotationError(Location(command.loc.path, command.loc.line + number), str(exc))
+            if any(isinstance(p, Placeholder) and p.regex is not None for p in pieces):
+                raise NotationError(
+                    command.loc, "a command can use a captured value, `{{ name }}`, "
+                    "not a regular expression"
+                )
+
+
+def _captures(line: ExpectLine) -> list[str]:
+    return [p.name for p in tokenize(line.text) if isinstance(p, Placeholder) and p.name]
+
+
+def _check_names(blocks: list[Block]) -> None:
+    known: set[str] = set()
+    for block in blocks:
+        if not block.verified:
+            continue
+        for command in block.commands:
+            for number, line in enumerate(command.lines):
+                for piece in tokenize(line, allow_anything=False):
+                    if isinstance(piece, Placeholder) and piece.name and piece.name not in known:
+                        raise NotationError(
+                            Location(command.loc.path, command.loc.line + number),
+                            f"`{{{{ {piece.name} }}}}` is used in a command but no earlier "
+                            "output captures it; capture it in an expected line first",
+                        )
+            for item in command.expected:
+                known.update(_captures(item))
+
+
+def _link_nested_shells(blocks: list[Block]) -> list[Block]:
+    """Mark, per session, the commands that open a nested shell and those that leave one.
+
+    A command opens a shell when the next command of its session is typed at a prompt that is
+    not on the stack; `exit`, `logout` or `^D` typed in a nested shell leaves it.
+    """
+    order: dict[str, list[tuple[int, int]]] = {}
+    for b, block in enumerate(blocks):
+        if not block.verified:
+            continue
+        for c, _ in enumerate(block.commands):
+            order.setdefault(block.options.session, []).append((b, c))
+    changes: dict[tuple[int, int], dict[str, object]] = {}
+    for positions in order.values():
+        stack = ["$"]
+        for n, (b, c) in enumerate(positions):
+            command = blocks[b].commands[c]
+            if command.prompt != stack[-1]:
+                raise NotationError(
+                    command.loc,
+                    f"this command is typed at the prompt {command.prompt!r} but the session "
+                    f"{blocks[b].options.session!r} is at {stack[-1]!r} here (a nested shell is "
+                    "opened by the command before its first prompt, and left with `exit`)",
+                )
+            leaves = len(stack) > 1 and (
+                _EXIT.fullmatch(command.text) is not None or command.key == "^D"
+            )
+            if leaves:
+                stack.pop()
+                changes[(b, c)] = {"closes_shell": True}
+                continue
+            if n + 1 < len(positions):
+                nb, nc = positions[n + 1]
+                next_prompt = blocks[nb].commands[nc].prompt
+                if next_prompt not in stack:
+                    stack.append(next_prompt)
+                    changes[(b, c)] = {"opens_shell": next_prompt}
+    if not changes:
+        return blocks
+    out: list[Block] = []
+    for b, block in enumerate(blocks):
+        commands = tuple(
+            _replace(command, changes.get((b, c))) for c, command in enumerate(block.commands)
+        )
+        out.append(_replace_block(block, commands))
+    return out
+
+
+def _replace(command: Command, change: dict[str, object] | None) -> Command:
+    if not change:
+        return command
+    from dataclasses import replace
+
+    return replace(command, **change)  # type: ignore[arg-type]
+
+
+def _replace_block(block: Block, commands: tuple[Command, ...]) -> Block:
+    from dataclasses import replace
+
+    return replace(block, commands=commands)
