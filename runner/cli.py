@@ -1,0 +1,193 @@
+"""`python -m runner verify|lab|handouts`: the command line.
+
+Exit status: 0 every executed block passed; 1 a block failed; 2 a usage or notation error, or
+an environment that cannot run the chapters (said plainly).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from runner.execute import RunContext, run_chapter
+from runner.junit import write_junit
+from runner.lab.base import Lab, LabError
+from runner.model import Chapter
+from runner.notation import NotationError, parse_chapter
+from runner.report import Reporter
+from runner.results import ChapterRun, ResultsError, ResultStore, source_hash
+from runner.version import runner_version
+
+EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+class Interrupted(BaseException):
+    """SIGTERM/SIGHUP, turned into an exception so that every `finally` (lab teardown) runs."""
+
+
+def _on_signal(signum: int, _frame: FrameType | None) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["lab"]:
+        from runner.lab.cli import main as lab_main
+
+        return lab_main(args[1:])
+    if args[:1] == ["handouts"]:
+        from runner.handouts.cli import main as handouts_main
+
+        return handouts_main(args[1:])
+    parser = _parser()
+    options = parser.parse_args(args)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _on_signal)
+    try:
+        return verify(options)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        print(f"\ninterrupted ({exc or 'Ctrl-C'}); the lab was torn down", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m runner", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="verify|lab|handouts")
+    verify_cmd = sub.add_parser("verify", help="verify chapters (default: docs/)")
+    verify_cmd.add_argument("paths", nargs="*", type=Path, help="chapter files or folders")
+    verify_cmd.add_argument("--results", type=Path, help="results folder (default: verified/)")
+    verify_cmd.add_argument("--force", action="store_true", help="ignore the cache")
+    verify_cmd.add_argument("--junit", type=Path, help="write JUnit XML to this file")
+    verify_cmd.add_argument("--provider", help="lab provider (default: netns, or machine)")
+    sub.add_parser("lab", help="manage a lab by hand: up|down|status|census")
+    sub.add_parser("handouts", help="write the workshop handouts (PDF)")
+    return parser
+
+
+def collect(paths: list[Path]) -> list[Path]:
+    """Chapter files, in order: files as given, folders walked for *.md."""
+    found: list[Path] = []
+    for path in paths or [Path("docs")]:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*.md") if p.is_file())
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    return found
+
+
+@dataclass(frozen=True)
+class Planned:
+    path: Path
+    chapter: Chapter
+    store: ResultStore
+    key: str
+    lab_key: str
+
+
+def _lab_key(chapter: Chapter, provider: str | None) -> str:
+    if chapter.lab is None:
+        return "none"
+    name = chapter.lab.provider or provider or "default"
+    return json.dumps({"provider": name, "nodes": list(chapter.lab.nodes)}, sort_keys=True)
+
+
+def verify(options: argparse.Namespace) -> int:
+    reporter = Reporter()
+    try:
+        files = collect(options.paths)
+    except FileNotFoundError as exc:
+        reporter.error(f"{exc}; give chapter files or folders (default: docs/)")
+        return EXIT_ERROR
+    if not files:
+        reporter.error("no chapters (*.md) found; give chapter files or folders")
+        return EXIT_ERROR
+    # Parse everything first: a notation error stops us before any command runs.
+    planned: list[Planned] = []
+    for path in files:
+        try:
+            chapter = parse_chapter(path)
+        except NotationError as exc:
+            reporter.error(f"{exc}\n(fix the notation; see docs/notation reference: NOTATION.md)")
+            return EXIT_ERROR
+        store = ResultStore.for_chapter(path, options.results)
+        planned.append(
+            Planned(path, chapter, store, store.key(path), _lab_key(chapter, options.provider))
+        )
+    version = runner_version()
+    runs: list[ChapterRun] = []
+    failed = False
+    for item in planned:
+        try:
+            record = item.store.load(item.key)
+        except ResultsError as exc:
+            reporter.error(str(exc))
+            return EXIT_ERROR
+        passing = record.passing
+        if (
+            not options.force
+            and passing is not None
+            and passing.source_hash == source_hash(item.chapter.source)
+            and passing.runner_version == version
+            and passing.lab_key == item.lab_key
+        ):
+            reporter.cached(item.key, passing)
+            continue
+        try:
+            run = _run_one(item, options, version, reporter)
+        except LabError as exc:
+            reporter.error(f"{item.path}: the lab cannot start here: {exc}")
+            return EXIT_ERROR
+        finally:
+            reporter.stop()
+        item.store.save(run)
+        runs.append(run)
+        reporter.chapter_done(item.key, item.path, run)
+        failed = failed or run.status != "passed"
+    if options.junit:
+        write_junit(options.junit, runs)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _base_env() -> dict[str, str]:
+    """What sessions inherit: enough to find programs, nothing of the author's shell."""
+    env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    for name in ("USER", "LOGNAME", "TZ"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+def _run_one(
+    item: Planned, options: argparse.Namespace, version: str, reporter: Reporter
+) -> ChapterRun:
+    progress = reporter.start_chapter(item.chapter, item.key)
+    lab: Lab | None = None
+    try:
+        if item.chapter.lab is not None:
+            from runner.lab import get_provider
+
+            provider = get_provider(item.chapter.lab.provider or options.provider)
+            reporter.lab_starting(item.chapter.lab.nodes, provider.name)
+            lab = provider.up(item.chapter.lab.nodes)
+        ctx = RunContext(
+            chapter=item.chapter,
+            chapter_key=item.key,
+            runner_version=version,
+            lab_key=item.lab_key,
+            lab=lab,
+            base_env=_base_env(),
+            progress=progress,
+        )
+        return run_chapter(ctx)
+    finally:
+        if lab is not None:
+            lab.down()

@@ -1,0 +1,242 @@
+"""Run a parsed chapter in its sessions and check every command: the results, never the page.
+
+The executor knows sessions, the matcher and (through `runner.lab.base.Lab`) the lab; it
+knows nothing of Markdown beyond the parsed `Chapter`.
+"""
+
+from __future__ import annotations
+
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from runner.lab.base import Lab
+from runner.matcher import match, match_prefix
+from runner.model import KEY_BYTES, Block, Chapter, Command
+from runner.normalise import normalise
+from runner.notation.patterns import substitute
+from runner.results import BlockResult, ChapterRun, CommandResult, LabInfo, source_hash
+from runner.session import SessionLost, Shell, ShellResult
+
+BACKOFF_START, BACKOFF_MAX = 0.1, 2.0
+
+
+@dataclass
+class Progress:
+    """Callbacks for the terminal reporter; all optional."""
+
+    block: Callable[[Block], None] = lambda _b: None
+    command: Callable[[Command, str], None] = lambda _c, _t: None
+    block_done: Callable[[Block, BlockResult], None] = lambda _b, _r: None
+
+
+@dataclass
+class RunContext:
+    """Everything a chapter run needs, passed down instead of living in globals."""
+
+    chapter: Chapter
+    chapter_key: str
+    runner_version: str
+    lab_key: str
+    lab: Lab | None
+    base_env: dict[str, str]
+    progress: Progress = field(default_factory=Progress)
+    captures: dict[str, str] = field(default_factory=dict)
+    sessions: dict[str, Shell] = field(default_factory=dict)
+    lost: dict[str, str] = field(default_factory=dict)  # session -> why it was lost
+
+
+def run_chapter(ctx: RunContext) -> ChapterRun:
+    started = datetime.now(UTC)
+    t0 = time.monotonic()
+    results: list[BlockResult] = []
+    with tempfile.TemporaryDirectory(prefix="verify-home-") as home:
+        try:
+            for block in ctx.chapter.blocks:
+                ctx.progress.block(block)
+                result = _run_block(ctx, block, Path(home))
+                ctx.progress.block_done(block, result)
+                results.append(result)
+        finally:
+            for shell in ctx.sessions.values():
+                shell.close()
+    failed = any(r.status in ("failed", "blocked") for r in results)
+    lab_info = ctx.lab.info() if ctx.lab else LabInfo(provider="none", kernel=platform.release())
+    return ChapterRun(
+        chapter=ctx.chapter_key,
+        title=ctx.chapter.title,
+        source_hash=source_hash(ctx.chapter.source),
+        runner_version=ctx.runner_version,
+        lab_key=ctx.lab_key,
+        lab=lab_info,
+        started=started.isoformat(timespec="seconds"),
+        duration=round(time.monotonic() - t0, 3),
+        status="failed" if failed else "passed",
+        blocks=tuple(results),
+    )
+
+
+def _skip_reason(ctx: RunContext, block: Block) -> str | None:
+    if block.options.skip is not None:
+        return block.options.skip
+    if not block.options.requires:
+        return None
+    if ctx.lab is None:
+        return f"needs {', '.join(block.options.requires)}, and this chapter has no lab"
+    caps = ctx.lab.capabilities()
+    missing = []
+    for name in block.options.requires:
+        cap = caps.get(name)
+        if cap is None:
+            missing.append(f"{name}: unknown capability (known: {', '.join(sorted(caps))})")
+        elif not cap.present:
+            missing.append(f"{name}: {cap.reason}")
+    return "; ".join(missing) or None
+
+
+def _shell(ctx: RunContext, name: str, home: Path) -> Shell:
+    if name not in ctx.sessions:
+        env = {**ctx.base_env, "HOME": str(home)}
+        if ctx.lab is not None:
+            env.update(ctx.lab.session_env())
+        ctx.sessions[name] = Shell(name, env, home)
+    return ctx.sessions[name]
+
+
+def _block_result(block: Block, status: str, **kw: object) -> BlockResult:
+    return BlockResult(
+        index=block.index,
+        line=block.loc.line,
+        status=status,  # type: ignore[arg-type]
+        session=block.options.session,
+        hidden=block.options.hidden,
+        until=block.options.until,
+        source_hash=source_hash(block.source),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _run_block(ctx: RunContext, block: Block, home: Path) -> BlockResult:
+    reason = _skip_reason(ctx, block)
+    if reason is not None:
+        return _block_result(block, "skipped", reason=reason)
+    name = block.options.session
+    if name in ctx.lost:
+        return _block_result(block, "blocked", reason=ctx.lost[name])
+    t0 = time.monotonic()
+    shell = _shell(ctx, name, home)
+    done: list[CommandResult] = []
+    for command in block.commands:
+        result = _run_command(ctx, block, command, shell)
+        done.append(result)
+        if result.error is not None:
+            if not shell.alive:
+                ctx.lost[name] = (
+                    f"session {name!r} was lost at {command.loc} (Ctrl-C did not bring its prompt "
+                    "back); its later blocks were not run"
+                )
+            summary = f"{command.loc}: {result.error.splitlines()[0]}"
+            problems = ctx.lab.problems() if ctx.lab else []
+            for problem in problems:
+                summary += (
+                    f"\nnode {problem.node}: {problem.message}\n"
+                    + "\n".join("    " + line for line in problem.log_tail.splitlines())
+                )
+            return _block_result(
+                block, "failed", reason=summary, duration=time.monotonic() - t0,
+                commands=tuple(done),
+            )
+    return _block_result(block, "passed", duration=time.monotonic() - t0, commands=tuple(done))
+
+
+def _run_command(ctx: RunContext, block: Block, command: Command, shell: Shell) -> CommandResult:
+    typed = substitute(command.text, ctx.captures)
+    ctx.progress.command(command, typed)
+    expected = [e.text for e in command.expected]
+    until = block.options.until
+    deadline = time.monotonic() + until if until is not None else None
+    pause = BACKOFF_START
+    attempts = 0
+    while True:
+        attempts += 1
+        result = _attempt(ctx, block, command, shell, typed, expected)
+        result = replace(result, attempts=attempts)
+        if result.error is None:
+            ctx.captures.update(result.captures)
+            return result
+        if deadline is None or not shell.alive or time.monotonic() + pause > deadline:
+            if deadline is not None:
+                note = f"still not matching after {attempts} attempts in {until:g} s: "
+                return replace(result, error=note + result.error)
+            return result
+        time.sleep(pause)  # polling backoff while a cluster converges
+        pause = min(pause * 2, BACKOFF_MAX)
+
+
+def _attempt(
+    ctx: RunContext, block: Block, command: Command, shell: Shell, typed: str, expected: list[str]
+) -> CommandResult:
+    key_bytes = KEY_BYTES[command.key] if command.key else None
+    before_key = expected[: command.expected_before_key]
+    try:
+        ran = shell.run(
+            typed,
+            block.options.timeout,
+            key=key_bytes,
+            ready=lambda out: match_prefix(before_key, normalise(out), ctx.captures),
+            opens=command.opens_shell,
+            closes=command.closes_shell,
+        )
+    except SessionLost:
+        return _command_result(command, typed, "", None, 0.0, error="the session was lost")
+    output = normalise(ran.output)
+    if ran.timed_out or ran.status is None and not ran.nested:
+        why = (
+            f"timed out after {block.options.timeout:g} s"
+            if ran.timed_out
+            else "the shell exited"
+        )
+        tail = "\n".join(output.splitlines()[-15:]) or "(no output)"
+        return _command_result(
+            command, typed, output, None, ran.duration, error=f"{why}; last output:\n{tail}"
+        )
+    if command.opens_shell is not None and not ran.nested:
+        return _command_result(
+            command, typed, output, ran.status, ran.duration,
+            error=f"the nested shell's prompt {command.opens_shell!r} never appeared "
+            f"(exit status {ran.status})",
+        )
+    checked = match(expected, output, ctx.captures, order_any=block.options.order_any)
+    status = ran.status if not ran.nested else None
+    error = None if checked.ok else "output differs:\n" + checked.diff
+    if error is None and command.checks_status:
+        want = command.status or 0
+        if status != want:
+            error = f"exit status {status}, expected {want}" + (
+                "" if command.status is not None else f" (write [{status}] if that is expected)"
+            )
+    return _command_result(
+        command, typed, output, status, ran.duration,
+        captures=checked.captures if error is None else {},
+        elided=checked.elided, error=error,
+    )
+
+
+def _command_result(
+    command: Command, typed: str, output: str, status: int | None, duration: float, **kw: object
+) -> CommandResult:
+    return CommandResult(
+        line=command.loc.line,
+        prompt=command.prompt,
+        command=typed,
+        output=output,
+        status=status,
+        duration=round(duration, 4),
+        key=command.key,
+        expected="\n".join(e.text for e in command.expected),
+        **kw,  # type: ignore[arg-type]
+    )
