@@ -1,0 +1,67 @@
+"""French wording shared by the site and the handouts: dates, durations, plurals, labs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from runner.results import LabInfo
+
+_MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+
+_PROVIDERS = {
+    "netns": "lab local (netns)",
+    "machine": "docker-machine",
+    "none": "sans lab",
+}
+
+
+def parse_time(iso: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def date_fr(iso: str, with_time: bool = True) -> str:
+    """'27 novembre 2026 à 12:45 UTC' from an ISO 8601 time; the raw text if unreadable."""
+    moment = parse_time(iso)
+    if moment is None:
+        return iso
+    moment = moment.astimezone(UTC)
+    day = "1er" if moment.day == 1 else str(moment.day)
+    text = f"{day} {_MONTHS[moment.month - 1]} {moment.year}"
+    return f"{text} à {moment:%H:%M} UTC" if with_time else text
+
+
+def duration_fr(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s".replace(".", ",")
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    word = singular if count <= 1 else (plural_form or singular + "s")
+    return f"{count} {word}"
+
+
+def provider_fr(lab: LabInfo) -> str:
+    return _PROVIDERS.get(lab.provider, lab.provider)
+
+
+def lab_fr(lab: LabInfo) -> str:
+    """'lab local (...) : node-01, node-02' or 'sans lab'."""
+    text = provider_fr(lab)
+    if lab.nodes:
+        text += " : " + ", ".join(lab.nodes)
+    return text
+
+
+def engine_fr(lab: LabInfo) -> str:
+    return f"Docker Engine {lab.engine_version}" if lab.engine_version else "sans Docker"

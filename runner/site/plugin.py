@@ -1,0 +1,141 @@
+"""The `verified` mkdocs plugin: thin hooks over runner.site's modules.
+
+mkdocs.yml:
+    plugins:
+      - search
+      - verified:
+          results: verified            # stored results, relative to mkdocs.yml
+          report: rapport-verification.md  # generated page; "" for none
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
+
+from runner.results import ResultStore
+from runner.site import render, splice
+from runner.site.book import Problem, load_chapter, may_have_blocks
+from runner.site.status import ChapterState
+
+log = logging.getLogger("mkdocs.plugins.verified")
+CSS = "assets/verified/verified.css"
+_ASSETS = Path(__file__).parent / "assets"
+
+
+class VerifiedConfig(Config):
+    results = c.Type(str, default="verified")
+    report = c.Type(str, default="rapport-verification.md")
+    report_title = c.Type(str, default="Rapport de vérification")
+    header = c.Type(bool, default=True)  # the chapter's summary under its title
+
+
+class VerifiedPlugin(BasePlugin[VerifiedConfig]):
+    def __init__(self) -> None:
+        self.env: Environment | None = None
+        self.store: ResultStore | None = None
+        self.chapters: dict[str, ChapterState] = {}  # by src_uri
+        self.placeholders: dict[str, dict[str, str]] = {}  # by src_uri
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        root = Path(config.config_file_path).resolve().parent
+        self.store = ResultStore(folder=(root / self.config.results).resolve(), root=root)
+        custom_dir = config.theme.custom_dir
+        self.env = render.make_env(Path(custom_dir) if custom_dir else None)
+        if CSS not in config.extra_css:
+            config.extra_css.append(CSS)
+        return config
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        assert self.store is not None and self.env is not None
+        self.chapters, self.placeholders = {}, {}
+        problems: list[str] = []
+        for file in files.documentation_pages():
+            if file.abs_src_path is None or file.generated_by:
+                continue
+            text = file.content_string
+            if not may_have_blocks(text):
+                continue
+            loaded = load_chapter(Path(file.abs_src_path), text, self.store)
+            if isinstance(loaded, Problem):
+                log.warning(loaded.message)
+                problems.append(loaded.message)
+                continue
+            if not loaded.chapter.blocks:
+                continue
+            if loaded.warning:
+                log.warning(loaded.warning)
+            self.chapters[file.src_uri] = loaded
+        files.append(File.generated(config, CSS, abs_src_path=str(_ASSETS / "verified.css")))
+        if self.config.report:
+            files.append(File.generated(config, self.config.report, content=self._report(problems)))
+        return files
+
+    def _report(self, problems: list[str]) -> str:
+        assert self.env is not None
+        here = posixpath.dirname(self.config.report) or "."
+        chapters = [
+            (state, posixpath.relpath(uri, here)) for uri, state in sorted(self.chapters.items())
+        ]
+        return render.render_report(self.env, self.config.report_title, chapters, problems)
+
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        report = files.get_file_from_path(self.config.report) if self.config.report else None
+        if report is not None and config.nav and report.page is None:
+            # An explicit nav leaves generated pages out: the report goes last.
+            page = Page(self.config.report_title, report, config)
+            nav.items.append(page)
+            nav.pages.append(page)
+            if len(nav.pages) > 1:
+                nav.pages[-2].next_page, page.previous_page = page, nav.pages[-2]
+        return nav
+
+    def on_page_markdown(
+        self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
+        state = self.chapters.get(page.file.src_uri)
+        if state is None or self.env is None:
+            return markdown
+        env = self.env
+        offset = splice.line_offset(state.chapter.source, markdown)
+        if offset is None:
+            log.warning(
+                f"{state.key}: another plugin changed this page's Markdown before `verified`; "
+                "list `verified` before it in mkdocs.yml so that block lines still match"
+            )
+            return markdown
+        states = {b.block.index: b for b in state.blocks}
+
+        def block_html(block: Any) -> str | None:
+            if block.options.hidden:
+                return None
+            return render.render_block(env, states[block.index])
+
+        header = None
+        if self.config.header:
+            header = (splice.header_line(markdown), render.render_header(env, state))
+        done = splice.splice(markdown, state.chapter.blocks, offset, block_html, header)
+        self.placeholders[page.file.src_uri] = done.placeholders
+        return done.markdown
+
+    def on_page_content(
+        self, html: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
+        placeholders = self.placeholders.get(page.file.src_uri)
+        return splice.fill_placeholders(html, placeholders) if placeholders else html
+
+    def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
+        if self.store is not None and self.store.folder.is_dir():
+            server.watch(str(self.store.folder))  # re-verified chapters show up live
+        return server

@@ -1,0 +1,104 @@
+"""Jinja2 rendering of blocks, chapter headers and the report; a theme's custom_dir wins."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+
+from runner.site import fr, transcript
+from runner.site.status import BlockState, ChapterState
+from runner.site.transcript import Transcript
+
+TEMPLATES = "verified"  # the folder a theme's custom_dir overrides, e.g. custom_dir/verified/
+
+
+def make_env(custom_dir: Path | None = None) -> Environment:
+    loaders = []
+    if custom_dir is not None:
+        loaders.append(FileSystemLoader(str(custom_dir)))
+    loaders.append(PackageLoader("runner.site", "templates"))
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=True,  # outputs are untrusted text: `<script>` must show, never run
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=StrictUndefined,
+    )
+    env.filters["date_fr"] = fr.date_fr
+    env.filters["duration_fr"] = fr.duration_fr
+    env.filters["lab_fr"] = fr.lab_fr
+    env.filters["engine_fr"] = fr.engine_fr
+    env.filters["md_cell"] = md_cell
+    env.globals["plural"] = fr.plural
+    return env
+
+
+# `<`, `>` and `&` are left to autoescaping: a backslash before an entity would show it.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+
+
+def md_cell(text: object) -> str:
+    """Text safe inside a Markdown table cell (one line, no markup)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _hl_lines(spec: str) -> set[int]:
+    out: set[int] = set()
+    for part in spec.replace(",", " ").split():
+        first, _, last = part.partition("-")
+        if first.isdigit() and (not last or last.isdigit()):
+            out.update(range(int(first), int(last or first) + 1))
+    return out
+
+
+@dataclass(frozen=True)
+class BlockView:
+    """Everything a block template needs."""
+
+    anchor: str
+    number: int
+    kind: str
+    state: BlockState
+    transcript: Transcript
+    title: str | None
+    hl_lines: frozenset[int]
+    output_hidden: bool  # output withheld: no passing run of this block to show
+
+
+def block_view(state: BlockState) -> BlockView:
+    block = state.block
+    if state.shown is not None and state.run is not None:
+        shown = transcript.from_result(block, state.shown, state.run)
+    else:
+        shown = transcript.from_source(block, with_output=state.kind == "skipped")
+    display = dict(block.options.display)
+    return BlockView(
+        anchor=f"bloc-{block.index + 1}",
+        number=block.index + 1,
+        kind=state.kind,
+        state=state,
+        transcript=shown,
+        title=display.get("title") or None,
+        hl_lines=frozenset(_hl_lines(display.get("hl_lines", ""))),
+        output_hidden=state.shown is None and state.kind != "skipped",
+    )
+
+
+def render_block(env: Environment, state: BlockState) -> str:
+    return env.get_template(f"{TEMPLATES}/block.html").render(view=block_view(state)).strip()
+
+
+def render_header(env: Environment, chapter: ChapterState) -> str:
+    return env.get_template(f"{TEMPLATES}/chapter.html").render(chapter=chapter).strip()
+
+
+def render_report(
+    env: Environment, title: str, chapters: list[tuple[ChapterState, str]], problems: list[str]
+) -> str:
+    """The report page's Markdown; `chapters` pairs each chapter with its link from the page."""
+    return env.get_template(f"{TEMPLATES}/report.md").render(
+        title=title, chapters=chapters, problems=problems
+    )

@@ -1,0 +1,133 @@
+"""What the site says about each block and chapter: verified, stale, failed, skipped, unverified.
+
+Pure: from a parsed chapter, its stored record and the chapter's current source, decide which
+run's transcript (if any) a block may show. Output that no run produced is never shown as real.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from runner.model import Block, Chapter
+from runner.results import BlockResult, ChapterRecord, ChapterRun, source_hash
+
+BlockKind = Literal["verified", "stale", "failed", "skipped", "unverified"]
+ChapterKind = Literal["verified", "stale", "failed", "unverified", "none"]
+
+
+def chapter_hash(chapter: Chapter) -> str:
+    """The hash the runner records for a chapter's source."""
+    return source_hash(chapter.source)
+
+
+def block_hash(block: Block) -> str:
+    """The hash the runner records for one block (its content as written)."""
+    return source_hash(block.source)
+
+
+@dataclass(frozen=True)
+class BlockState:
+    block: Block
+    kind: BlockKind
+    shown: BlockResult | None  # a passing result whose transcript may be shown, else None
+    run: ChapterRun | None  # the run `shown` comes from
+    failure: BlockResult | None = None  # this block's result in the latest, failed run
+    failed_run: ChapterRun | None = None
+    reason: str | None = None  # skip reason or failure summary
+
+
+@dataclass(frozen=True)
+class ChapterState:
+    key: str  # the chapter's key in the result store
+    chapter: Chapter
+    record: ChapterRecord
+    current_hash: str
+    kind: ChapterKind
+    blocks: tuple[BlockState, ...]
+
+    @property
+    def passing(self) -> ChapterRun | None:
+        return self.record.passing
+
+    @property
+    def warning(self) -> str | None:
+        """Why a strict build must fail on this chapter, or None."""
+        if self.kind == "unverified":
+            return (
+                f"{self.key}: chapter has no passing verification results; "
+                f"run `python -m runner verify {self.key}` and commit the results"
+            )
+        if self.kind == "stale":
+            return (
+                f"{self.key}: chapter changed since its last passing run "
+                f"({self.passing.started if self.passing else '?'}); "
+                f"run `python -m runner verify {self.key}` and commit the results"
+            )
+        return None
+
+    def count(self, kind: BlockKind) -> int:
+        return sum(1 for b in self.blocks if b.kind == kind)
+
+
+def _find(run: ChapterRun | None, block: Block, same_source: bool) -> BlockResult | None:
+    """The result of `block` in `run`: by index when the chapter is unchanged, else by hash."""
+    if run is None:
+        return None
+    if same_source:
+        for result in run.blocks:
+            if result.index == block.index:
+                return result
+        return None
+    wanted = block_hash(block)
+    matches = [r for r in run.blocks if r.source_hash == wanted]
+    if len(matches) > 1:
+        matches = [r for r in matches if r.index == block.index]
+    return matches[0] if len(matches) == 1 else None
+
+
+def block_state(
+    block: Block, record: ChapterRecord, current: str
+) -> BlockState:
+    passing, latest = record.passing, record.latest
+    shown = _find(passing, block, passing is not None and passing.source_hash == current)
+    if shown is not None and shown.status != "passed":
+        skipped = shown.reason if shown.status == "skipped" else None
+        shown = None
+    else:
+        skipped = None
+    failure = _find(latest, block, latest is not None and latest.source_hash == current)
+    run = passing if shown is not None else None
+    if block.options.skip is not None:
+        return BlockState(block, "skipped", None, None, reason=block.options.skip)
+    if failure is not None and failure.status in ("failed", "blocked"):
+        return BlockState(
+            block, "failed", shown, run, failure, latest, failure.reason or failure.status
+        )
+    if shown is not None and passing is not None:
+        kind: BlockKind = "verified" if passing.source_hash == current else "stale"
+        return BlockState(block, kind, shown, run)
+    if skipped is not None:
+        return BlockState(block, "skipped", None, None, reason=skipped)
+    if failure is not None and failure.status == "skipped":
+        return BlockState(block, "skipped", None, None, reason=failure.reason)
+    if passing is not None and passing.source_hash != current:
+        return BlockState(block, "stale", None, None)
+    return BlockState(block, "unverified", None, None)
+
+
+def chapter_state(key: str, chapter: Chapter, record: ChapterRecord) -> ChapterState:
+    current = chapter_hash(chapter)
+    blocks = tuple(block_state(b, record, current) for b in chapter.blocks)
+    kind: ChapterKind
+    if not any(b.verified for b in chapter.blocks):
+        kind = "none"
+    elif record.passing is None:
+        kind = "unverified"
+    elif record.passing.source_hash != current:
+        kind = "stale"
+    elif any(b.kind == "failed" for b in blocks):
+        kind = "failed"
+    else:
+        kind = "verified"
+    return ChapterState(key, chapter, record, current, kind, blocks)

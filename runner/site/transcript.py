@@ -1,0 +1,151 @@
+"""A block's transcript as readers see it, shared by the site and the handouts (pure).
+
+Built from a passing run (commands as typed, real output, elisions folded) or, for a block that
+no run verified, from the chapter as written (commands, and output only where the caller asks
+for the author's text, clearly marked as not verified).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from runner.model import Block, Command
+from runner.notation.patterns import Literal, Placeholder, PatternError, tokenize
+from runner.results import BlockResult, ChapterRun, CommandResult
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    capture: str | None = None  # the capture's name when `text` is a value a run captured
+
+
+@dataclass(frozen=True)
+class OutputRun:
+    lines: tuple[str, ...]
+    folded: bool = False  # lines that the author's `...` stood for
+
+
+@dataclass(frozen=True)
+class Step:
+    prompt: str
+    lines: tuple[tuple[Piece, ...], ...]  # the command's lines (continuations after the first)
+    typed: str  # what the copy button copies
+    output: tuple[OutputRun, ...]
+    status: int | None = None  # a non-zero exit status to show
+    key: str | None = None  # "^C"/"^D" sent while it ran
+    attempts: int = 1
+    duration: float = 0.0
+
+    @property
+    def output_lines(self) -> int:
+        return sum(len(run.lines) for run in self.output)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    steps: tuple[Step, ...]
+    verified: bool  # False: built from the chapter as written
+
+    @property
+    def copy_text(self) -> str:
+        return "\n".join(step.typed for step in self.steps)
+
+
+def captures_before(run: ChapterRun, index: int) -> dict[str, str]:
+    """Values captured by the blocks of `run` before block `index` (hidden ones included)."""
+    values: dict[str, str] = {}
+    for result in sorted(run.blocks, key=lambda b: b.index):
+        if result.index >= index:
+            break
+        for command in result.commands:
+            values.update(command.captures)
+    return values
+
+
+def _mark_captures(written: str, typed: str, values: dict[str, str]) -> list[Piece] | None:
+    """Split a typed line into pieces, marking the captured values, if it matches `written`."""
+    try:
+        tokens = tokenize(written, allow_anything=False)
+    except PatternError:
+        return None
+    pieces: list[Piece] = []
+    for token in tokens:
+        if isinstance(token, Placeholder) and token.name and token.name in values:
+            pieces.append(Piece(values[token.name], token.name))
+        elif isinstance(token, Literal):
+            pieces.append(Piece(token.text))
+        else:
+            return None
+    return pieces if "".join(p.text for p in pieces) == typed else None
+
+
+def _command_lines(
+    written: Command | None, typed: str, values: dict[str, str]
+) -> tuple[tuple[Piece, ...], ...]:
+    typed_lines = typed.split("\n")
+    out: list[tuple[Piece, ...]] = []
+    for n, line in enumerate(typed_lines):
+        marked = None
+        if written is not None and len(written.lines) == len(typed_lines):
+            marked = _mark_captures(written.lines[n], line, values)
+        out.append(tuple(marked) if marked else (Piece(line),))
+    return tuple(out)
+
+
+def _output_runs(result: CommandResult) -> tuple[OutputRun, ...]:
+    lines = result.output.split("\n") if result.output else []
+    runs: list[OutputRun] = []
+    pos = 0
+    for start, end in sorted(result.elided):
+        start, end = max(start, pos), min(end, len(lines))
+        if end <= start:
+            continue
+        if start > pos:
+            runs.append(OutputRun(tuple(lines[pos:start])))
+        runs.append(OutputRun(tuple(lines[start:end]), folded=True))
+        pos = end
+    if pos < len(lines):
+        runs.append(OutputRun(tuple(lines[pos:])))
+    return tuple(runs)
+
+
+def from_result(block: Block, result: BlockResult, run: ChapterRun) -> Transcript:
+    values = captures_before(run, result.index)
+    by_line = {c.loc.line: c for c in block.commands}
+    steps: list[Step] = []
+    for command in result.commands:
+        steps.append(
+            Step(
+                prompt=command.prompt,
+                lines=_command_lines(by_line.get(command.line), command.command, values),
+                typed=command.command,
+                output=_output_runs(command),
+                status=command.status if command.status not in (None, 0) else None,
+                key=command.key,
+                attempts=command.attempts,
+                duration=command.duration,
+            )
+        )
+        values.update(command.captures)
+    return Transcript(tuple(steps), verified=True)
+
+
+def from_source(block: Block, with_output: bool) -> Transcript:
+    """The block as written: for blocks that no run verified."""
+    steps: list[Step] = []
+    for command in block.commands:
+        output: Iterable[str] = (e.text for e in command.expected) if with_output else ()
+        lines = tuple(output)
+        steps.append(
+            Step(
+                prompt=command.prompt,
+                lines=tuple((Piece(line),) for line in command.lines),
+                typed=command.text,
+                output=(OutputRun(lines),) if lines else (),
+                status=command.status if with_output and command.status else None,
+                key=command.key if with_output else None,
+            )
+        )
+    return Transcript(tuple(steps), verified=False)
