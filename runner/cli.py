@@ -116,7 +116,7 @@ def verify(options: argparse.Namespace) -> int:
         try:
             chapter = parse_chapter(path)
         except NotationError as exc:
-            reporter.error(f"{exc}\n(fix the notation; see docs/notation reference: NOTATION.md)")
+            reporter.error(f"{exc}\n(fix the notation; the reference is NOTATION.md)")
             return EXIT_ERROR
         store = ResultStore.for_chapter(path, options.results)
         planned.append(

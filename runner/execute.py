@@ -187,7 +187,9 @@ def _attempt(
             typed,
             block.options.timeout,
             key=key_bytes,
-            ready=lambda out: match_prefix(before_key, normalise(out), ctx.captures),
+            ready=lambda out: match_prefix(
+                before_key, normalise(out[: out.rfind("\n") + 1]), ctx.captures
+            ),
             opens=command.opens_shell,
             closes=command.closes_shell,
         )

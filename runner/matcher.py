@@ -132,9 +132,10 @@ def match(
 
 
 def match_prefix(expected: Sequence[str], actual: str, known: Mapping[str, str] | None = None) -> bool:
-    """Have the expected lines all appeared (more output may follow)? Used before sending a key."""
-    complete = actual.rsplit("\n", 1)[0] if "\n" in actual else ""
-    lines = _split(complete)
+    """Have the expected lines all appeared (more output may follow)? Used before sending a key.
+
+    `actual` holds complete lines only: a line still being written is not yet evidence."""
+    lines = _split(actual)
     return _Solver(expected, lines, rest=True).solve(0, 0, dict(known or {})) is not None
 
 
@@ -182,13 +183,19 @@ def render_diff(expected: Sequence[str], actual: Sequence[str], known: Mapping[s
     caps = dict(known)
     j = 0
     pending = False
-    for line in expected:
+    for n, line in enumerate(expected):
         if _is_ellipsis(line):
             pending = True
             continue
         regex, groups = line_regex(line, caps)
         hit = next((k for k in range(j, len(actual)) if regex.fullmatch(actual[k])), None)
         if hit is None:
+            if pending:
+                # Let `...` stand for what leaves as many actual lines as expected ones remain.
+                remaining = sum(1 for e in expected[n:] if not _is_ellipsis(e))
+                k = max(j, len(actual) - remaining)
+                rendered += actual[j:k]
+                j, pending = k, False
             rendered.append(line.rstrip())
             continue
         found = regex.fullmatch(actual[hit])

@@ -1,0 +1,230 @@
+"""Where a netns lab keeps its state, and how processes agree on it.
+
+Every lab has a folder `/run/book-lab/<id>/` (the source of truth for the runner, the
+`docker-machine` stand-in and `python -m runner lab`), holding `lab.json`, one `node.json` per
+node, the TLS files and each node's engine data. Kernel objects are named after the id
+(`bkl<id>...`), so a census can find them even when the folder is gone.
+
+Liveness of the owner is an flock on `owner.lock` held for the lab's life: the kernel drops it
+when the owner dies, even by SIGKILL, so the next start knows the lab is stale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path("/run/book-lab")
+PREFIX = "bkl"  # kernel object names: bridge bkl<id>, veth bkl<id>v<n>, netns bkl<id>-<n>
+CGROUP_TOP = "booklab"  # cgroup folder, in every hierarchy
+
+
+def new_lab_id() -> str:
+    return secrets.token_hex(3)
+
+
+@dataclass(frozen=True)
+class LabState:
+    id: str
+    subnet: str  # e.g. "192.168.99.0/24"
+    owner_pid: int
+    manual: bool  # made by `python -m runner lab up`: nobody holds it, only `lab down` ends it
+    created: float
+    engine_version: str | None = None
+
+    @property
+    def bridge(self) -> str:
+        return f"{PREFIX}{self.id}"
+
+    @property
+    def gateway(self) -> str:
+        return self.subnet.rsplit(".", 1)[0] + ".1"
+
+    @property
+    def prefixlen(self) -> int:
+        return int(self.subnet.split("/")[1])
+
+
+@dataclass(frozen=True)
+class NodeState:
+    name: str
+    index: int
+    ip: str
+    driver: str  # the driver the author asked for (`-d virtualbox`); shown as "stands in for"
+    desired: str = "running"  # "running" or "stopped": an engine gone while "running" is a problem
+    labels: tuple[str, ...] = field(default_factory=tuple)
+
+    def netns(self, lab_id: str) -> str:
+        return f"{PREFIX}{lab_id}-{self.index}"
+
+    def veth(self, lab_id: str) -> str:
+        return f"{PREFIX}{lab_id}v{self.index}"
+
+
+@dataclass(frozen=True)
+class LabPaths:
+    dir: Path
+
+    @classmethod
+    def of(cls, lab_id: str, root: Path = ROOT) -> LabPaths:
+        return cls(root / lab_id)
+
+    @property
+    def lab_id(self) -> str:
+        return self.dir.name
+
+    @property
+    def lab_json(self) -> Path:
+        return self.dir / "lab.json"
+
+    @property
+    def lock(self) -> Path:
+        return self.dir / "lock"
+
+    @property
+    def owner_lock(self) -> Path:
+        return self.dir / "owner.lock"
+
+    @property
+    def bin(self) -> Path:
+        return self.dir / "bin"
+
+    @property
+    def storage(self) -> Path:
+        """docker-machine's MACHINE_STORAGE_PATH: certs/ and machines/<name>/."""
+        return self.dir / "machine"
+
+    @property
+    def certs(self) -> Path:
+        return self.storage / "certs"
+
+    def machine_dir(self, name: str) -> Path:
+        return self.storage / "machines" / name
+
+    def node_dir(self, name: str) -> Path:
+        return self.dir / "nodes" / name
+
+
+def atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_lab(paths: LabPaths, state: LabState) -> None:
+    atomic_write(paths.lab_json, json.dumps(asdict(state), indent=1) + "\n")
+
+
+def load_lab(paths: LabPaths) -> LabState | None:
+    try:
+        data: dict[str, Any] = json.loads(paths.lab_json.read_text(encoding="utf-8"))
+        return LabState(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def save_node(paths: LabPaths, node: NodeState) -> None:
+    atomic_write(paths.machine_dir(node.name) / "node.json", json.dumps(asdict(node)) + "\n")
+
+
+def load_nodes(paths: LabPaths) -> list[NodeState]:
+    """The lab's nodes, sorted by name the way docker-machine sorts (natural, case-blind)."""
+    nodes = []
+    for f in (paths.storage / "machines").glob("*/node.json"):
+        try:
+            data = json.loads(f.read_text(encoding="utf-8"))
+            data["labels"] = tuple(data.get("labels", ()))
+            nodes.append(NodeState(**data))
+        except (OSError, ValueError, TypeError):
+            continue
+    return sorted(nodes, key=lambda n: natural_key(n.name))
+
+
+def set_desired(paths: LabPaths, node: NodeState, desired: str) -> NodeState:
+    new = replace(node, desired=desired)
+    save_node(paths, new)
+    return new
+
+
+def natural_key(name: str) -> list[Any]:
+    out: list[Any] = []
+    digits = ""
+    for ch in name.lower() + "\0":
+        if ch.isdigit():
+            digits += ch
+            continue
+        if digits:
+            out.append((0, int(digits)))
+            digits = ""
+        if ch != "\0":
+            out.append((1, ch))
+    return out
+
+
+@contextlib.contextmanager
+def flocked(path: Path, timeout: float = 30.0) -> Iterator[None]:
+    """An exclusive flock on `path`, waited for up to `timeout` seconds (then taken anyway
+    is not possible: raise TimeoutError so the caller can say which lab is stuck)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{path} is locked by another process") from None
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(fd)
+
+
+def hold_owner_lock(paths: LabPaths) -> int:
+    """Take the owner lock for this process's life; returns the fd (close it to release)."""
+    fd = os.open(paths.owner_lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+def owner_alive(paths: LabPaths) -> bool:
+    """True while some process holds the lab's owner lock."""
+    try:
+        fd = os.open(paths.owner_lock, os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def global_lock(root: Path = ROOT) -> contextlib.AbstractContextManager[None]:
+    """Serialises lab creation, subnet choice and stale cleaning between processes."""
+    return flocked(root / ".lock", timeout=60.0)
+
+
+def lab_ids(root: Path = ROOT) -> list[str]:
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from runner.cli import main
+from runner.results import ChapterRecord, ResultStore
+
+
+@dataclass
+class Verified:
+    code: int
+    out: str
+    record: ChapterRecord
+
+
+@pytest.fixture
+def verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., Verified]:
+    """Write a chapter into a fresh book folder and verify it with the real CLI."""
+    (tmp_path / "mkdocs.yml").write_text("site_name: test\n")
+    (tmp_path / "docs").mkdir()
+
+    def run(text: str, *extra: str, name: str = "chapter.md") -> Verified:
+        path = tmp_path / "docs" / name
+        path.write_text(text)
+        code = main(["verify", str(path), *extra])
+        out = capsys.readouterr()
+        store = ResultStore.for_chapter(path)
+        return Verified(code, out.out + out.err, store.load(store.key(path)))
+
+    return run
