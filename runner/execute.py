@@ -20,7 +20,7 @@ from runner.model import KEY_BYTES, Block, Chapter, Command
 from runner.normalise import normalise
 from runner.notation.patterns import substitute
 from runner.results import BlockResult, ChapterRun, CommandResult, LabInfo, source_hash
-from runner.session import SessionLost, Shell, ShellResult
+from runner.session import SessionLost, Shell
 
 BACKOFF_START, BACKOFF_MAX = 0.1, 2.0
 
@@ -142,12 +142,14 @@ def _run_block(ctx: RunContext, block: Block, home: Path) -> BlockResult:
             summary = f"{command.loc}: {result.error.splitlines()[0]}"
             problems = ctx.lab.problems() if ctx.lab else []
             for problem in problems:
-                summary += (
-                    f"\nnode {problem.node}: {problem.message}\n"
-                    + "\n".join("    " + line for line in problem.log_tail.splitlines())
+                summary += f"\nnode {problem.node}: {problem.message}\n" + "\n".join(
+                    "    " + line for line in problem.log_tail.splitlines()
                 )
             return _block_result(
-                block, "failed", reason=summary, duration=time.monotonic() - t0,
+                block,
+                "failed",
+                reason=summary,
+                duration=time.monotonic() - t0,
                 commands=tuple(done),
             )
     return _block_result(block, "passed", duration=time.monotonic() - t0, commands=tuple(done))
@@ -196,11 +198,9 @@ def _attempt(
     except SessionLost:
         return _command_result(command, typed, "", None, 0.0, error="the session was lost")
     output = normalise(ran.output)
-    if ran.timed_out or ran.status is None and not ran.nested:
+    if ran.timed_out or (ran.status is None and not ran.nested):
         why = (
-            f"timed out after {block.options.timeout:g} s"
-            if ran.timed_out
-            else "the shell exited"
+            f"timed out after {block.options.timeout:g} s" if ran.timed_out else "the shell exited"
         )
         tail = "\n".join(output.splitlines()[-15:]) or "(no output)"
         return _command_result(
@@ -208,7 +208,11 @@ def _attempt(
         )
     if command.opens_shell is not None and not ran.nested:
         return _command_result(
-            command, typed, output, ran.status, ran.duration,
+            command,
+            typed,
+            output,
+            ran.status,
+            ran.duration,
             error=f"the nested shell's prompt {command.opens_shell!r} never appeared "
             f"(exit status {ran.status})",
         )
@@ -222,9 +226,14 @@ def _attempt(
                 "" if command.status is not None else f" (write [{status}] if that is expected)"
             )
     return _command_result(
-        command, typed, output, status, ran.duration,
+        command,
+        typed,
+        output,
+        status,
+        ran.duration,
         captures=checked.captures if error is None else {},
-        elided=checked.elided, error=error,
+        elided=checked.elided,
+        error=error,
     )
 
 

@@ -32,9 +32,9 @@ def write_junit(path: Path, runs: list[ChapterRun]) -> None:
             if block.status == "failed":
                 failing = [c for c in block.commands if c.error]
                 detail = "\n\n".join(f"$ {c.command}\n{c.error}" for c in failing)
-                ET.SubElement(case, "failure", message=(block.reason or "").split("\n")[0]).text = (
-                    detail
-                )
+                ET.SubElement(
+                    case, "failure", message=(block.reason or "").split("\n")[0]
+                ).text = detail
             elif block.status == "blocked":
                 ET.SubElement(case, "error", message=block.reason or "blocked")
             elif block.status == "skipped":

@@ -69,7 +69,9 @@ class _Solver:
         self.expected = expected
         self.actual = actual
         self.rest = rest  # more actual lines may follow the last expected one (a prefix match)
-        self.cache: dict[tuple[int, tuple[tuple[str, str], ...]], tuple[re.Pattern[str], dict[str, str]]] = {}
+        self.cache: dict[
+            tuple[int, tuple[tuple[str, str], ...]], tuple[re.Pattern[str], dict[str, str]]
+        ] = {}
         self.budget = 200_000  # backtracking steps, so that pathological input cannot hang us
 
     def _regex(self, i: int, caps: dict[str, str]) -> tuple[re.Pattern[str], dict[str, str]]:
@@ -131,7 +133,9 @@ def match(
     return MatchResult(True, {k: v for k, v in caps.items() if k not in known}, tuple(elided))
 
 
-def match_prefix(expected: Sequence[str], actual: str, known: Mapping[str, str] | None = None) -> bool:
+def match_prefix(
+    expected: Sequence[str], actual: str, known: Mapping[str, str] | None = None
+) -> bool:
     """Have the expected lines all appeared (more output may follow)? Used before sending a key.
 
     `actual` holds complete lines only: a line still being written is not yet evidence."""

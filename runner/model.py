@@ -41,7 +41,8 @@ class Command:
     """One command of a transcript, with what it must print."""
 
     loc: Location
-    prompt: str  # "$" for the session's own shell, else the nested prompt as written ("docker@node-01:~$")
+    # "$" for the session's own shell, else the nested prompt as written ("docker@node-01:~$")
+    prompt: str
     lines: tuple[str, ...]  # the command as written, continuation lines included
     expected: tuple[ExpectLine, ...]  # output lines; `...` included; no `[N]`, no key
     status: int | None  # `[N]` if given

@@ -84,8 +84,10 @@ class Reporter:
         for command in block.commands:
             if command.error is None:
                 continue
-            self.console.print(f"    {escape(str(path))}:{command.line}: {escape(command.prompt)} "
-                               f"{escape(command.command)}")
+            self.console.print(
+                f"    {escape(str(path))}:{command.line}: {escape(command.prompt)} "
+                f"{escape(command.command)}"
+            )
             for line in command.error.splitlines():
                 style = "red" if line.startswith("-") else "green" if line.startswith("+") else ""
                 text = escape(line)
@@ -100,5 +102,7 @@ class Reporter:
 
 
 def _counts(run: ChapterRun) -> str:
-    parts = [f"{run.count(s)} {s}" for s in ("passed", "failed", "blocked", "skipped") if run.count(s)]
+    parts = [
+        f"{run.count(s)} {s}" for s in ("passed", "failed", "blocked", "skipped") if run.count(s)
+    ]
     return ", ".join(parts) or "no blocks"

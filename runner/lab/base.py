@@ -33,8 +33,8 @@ class Lab(Protocol):
     """A running lab. Created by a provider's `up()`, always ended with `down()`."""
 
     def session_env(self) -> dict[str, str]:
-        """Variables for every verification session: PATH with the lab's `docker-machine` first,
-        and whatever that command needs to find this lab. Never touches os.environ."""
+        """Variables for every verification session: PATH with the lab's `docker-machine`
+        first, and whatever that command needs to find this lab. Never touches os.environ."""
         ...
 
     def capabilities(self) -> dict[str, Capability]: ...
@@ -56,7 +56,7 @@ class Provider(Protocol):
     name: str
 
     def up(self, nodes: tuple[str, ...]) -> Lab:
-        """A fresh lab with those nodes created (possibly none). Raises LabError, leaving nothing."""
+        """A fresh lab with those nodes created (maybe none). Raises LabError, leaving nothing."""
         ...
 
     def clean_stale(self) -> list[str]:

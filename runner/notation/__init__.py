@@ -1,4 +1,7 @@
-"""The chapter notation: find console blocks and parse them. Pure: no I/O beyond reading the file."""
+"""The chapter notation: find console blocks and parse them.
+
+Pure: no I/O beyond reading the chapter file.
+"""
 
 from runner.notation.chapter import DEFAULT_TIMEOUT, parse_chapter
 from runner.notation.errors import NotationError

@@ -91,8 +91,9 @@ def _check_block(commands: list[ParsedCommand], options: BlockOptions) -> None:
     for command in commands:
         if options.until is not None and command.key is not None:
             raise NotationError(
-                command.loc, f"{command.key} inside an until= block: a polled command "
-                "is re-run, a key cannot be; move it to a block of its own"
+                command.loc,
+                f"{command.key} inside an until= block: a polled command "
+                "is re-run, a key cannot be; move it to a block of its own",
             )
         for item in command.expected:
             try:
@@ -103,11 +104,12 @@ def _check_block(commands: list[ParsedCommand], options: BlockOptions) -> None:
             try:
                 pieces = tokenize(line, allow_anything=False)
             except PatternError as exc:
-                raise NotationError(Location(command.loc.path, command.loc.line + number), str(exc))
+                where = Location(command.loc.path, command.loc.line + number)
+                raise NotationError(where, str(exc)) from exc
             if any(isinstance(p, Placeholder) and p.regex is not None for p in pieces):
                 raise NotationError(
-                    command.loc, "a command can use a captured value, `{{ name }}`, "
-                    "not a regular expression"
+                    command.loc,
+                    "a command can use a captured value, `{{ name }}`, not a regular expression",
                 )
 
 

@@ -46,8 +46,9 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
     unknown = set(verify) - {"lab", "timeout"}
     if unknown:
         raise NotationError(
-            where, f"unknown key(s) under verify: {', '.join(sorted(map(str, unknown)))} "
-            "(known: lab, timeout)"
+            where,
+            f"unknown key(s) under verify: {', '.join(sorted(map(str, unknown)))} "
+            "(known: lab, timeout)",
         )
     timeout = verify.get("timeout")
     if timeout is not None and (
@@ -73,8 +74,9 @@ def _lab_request(value: object, where: Location) -> LabRequest:
     unknown = set(value) - {"nodes", "provider"}
     if unknown:
         raise NotationError(
-            where, f"unknown key(s) under verify.lab: {', '.join(sorted(map(str, unknown)))} "
-            "(known: nodes, provider)"
+            where,
+            f"unknown key(s) under verify.lab: {', '.join(sorted(map(str, unknown)))} "
+            "(known: nodes, provider)",
         )
     nodes_value = value.get("nodes", [])
     if isinstance(nodes_value, bool):

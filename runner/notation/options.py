@@ -32,8 +32,9 @@ def split_options(rest: str, loc: Location) -> list[tuple[str, str | None]]:
         match = _OPTION.match(rest, pos)
         if match is None or match.end() == pos:
             raise NotationError(
-                loc, f"cannot read the fence options at {rest[pos:].strip()!r}; "
-                'write them as key="value" separated by spaces'
+                loc,
+                f"cannot read the fence options at {rest[pos:].strip()!r}; "
+                'write them as key="value" separated by spaces',
             )
         value = match.group(2)
         if value is not None and value[:1] in "\"'":

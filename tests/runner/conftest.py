@@ -18,9 +18,7 @@ class Verified:
 
 
 @pytest.fixture
-def verify(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> Callable[..., Verified]:
+def verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., Verified]:
     """Write a chapter into a fresh book folder and verify it with the real CLI."""
     (tmp_path / "mkdocs.yml").write_text("site_name: test\n")
     (tmp_path / "docs").mkdir()

@@ -99,7 +99,7 @@ def test_nested_shell_with_its_own_prompt(verify: Verify) -> None:
 
 def test_declared_prompt_with_spaces(verify: Verify) -> None:
     result = verify(
-        '```console prompt="/ # "\n$ env PS1=\'/ # \' bash --norc --noprofile\n'
+        "```console prompt=\"/ # \"\n$ env PS1='/ # ' bash --norc --noprofile\n"
         "/ # echo inside\ninside\n/ # exit\nexit\n$ echo out\nout\n```\n"
     )
     assert result.code == 0, result.out
@@ -120,7 +120,7 @@ def test_a_timeout_recovers_and_later_blocks_run(verify: Verify) -> None:
 
 def test_a_session_that_cannot_recover_blocks_its_later_blocks(verify: Verify) -> None:
     result = verify(
-        "```console timeout=\"1\"\n$ bash -c \"trap '' INT; sleep 60\"\n```\n"
+        '```console timeout="1"\n$ bash -c "trap \'\' INT; sleep 60"\n```\n'
         "```console\n$ echo never\nnever\n```\n"
         '```console session="other"\n$ echo other\nother\n```\n'
     )
@@ -167,7 +167,7 @@ def test_cache_force_and_failed_runs_keep_the_last_pass(verify: Verify) -> None:
 
 
 def test_notation_errors_stop_before_anything_runs(verify: Verify, tmp_path: Path) -> None:
-    result = verify("```console\n$ touch ran.txt\n```\n```console colour=\"red\"\n$ true\n```\n")
+    result = verify('```console\n$ touch ran.txt\n```\n```console colour="red"\n$ true\n```\n')
     assert result.code == 2
     assert "chapter.md:4: unknown option 'colour'" in result.out
     assert not list(tmp_path.rglob("ran.txt"))

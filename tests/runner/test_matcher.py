@@ -74,6 +74,9 @@ def test_pathological_input_is_bounded() -> None:
 
 
 def test_normalise() -> None:
-    raw = "\r\n\x1b[1;32mgreen\x1b[0m  \r\nprogress 10%\rprogress 100%\r\n\x1b]0;title\x07tail\r\n\r\n"
+    raw = (
+        "\r\n\x1b[1;32mgreen\x1b[0m  \r\nprogress 10%\rprogress 100%\r\n"
+        "\x1b]0;title\x07tail\r\n\r\n"
+    )
     assert normalise(raw) == "green\nprogress 100%\ntail"
     assert normalise("") == ""

@@ -20,9 +20,7 @@ def error_of(text: str) -> NotationError:
 
 
 def test_commands_outputs_status_and_lines() -> None:
-    chapter = parse(
-        "# Titre\n\nTexte.\n\n```console\n$ echo a\na\n$ false\n[1]\n```\n"
-    )
+    chapter = parse("# Titre\n\nTexte.\n\n```console\n$ echo a\na\n$ false\n[1]\n```\n")
     assert chapter.title == "Titre"
     (block,) = chapter.blocks
     assert block.loc.line == 5 and block.end_line == 10
