@@ -106,8 +106,12 @@ class Shell:
         deadline = start + timeout
         self._child.send(command + "\n")
         try:
-            if key is not None:
-                self._wait_then_send(key, ready or (lambda _: True), deadline)
+            if key is not None and not self._wait_then_send(
+                key, ready or (lambda _: True), deadline
+            ):
+                # The command ended before its key was due: the key is not sent.
+                status = int(self._child.match.group(2))
+                return ShellResult(self._child.before, status, time.monotonic() - start)
             if opens is not None:
                 return self._read_open(opens, start, deadline)
             depth = self.depth - 1 if closes else self.depth
@@ -127,17 +131,15 @@ class Shell:
                 partial, None, time.monotonic() - start, timed_out=False, recovered=False
             )
 
-    def _wait_then_send(self, key: str, ready: Callable[[str], bool], deadline: float) -> None:
+    def _wait_then_send(self, key: str, ready: Callable[[str], bool], deadline: float) -> bool:
+        """Send `key` once `ready(output)`; False if our prompt came back first."""
         while True:
             index = self._child.expect([self._prompt, pexpect.TIMEOUT], timeout=0.05)
             if index == 0:
-                # The command ended before its key was due; give the prompt back to the reader.
-                self._child.buffer = self._child.after + self._child.buffer
-                self._child.before = ""
-                return
+                return False
             if ready(self._child.before):
                 self._child.send(key)
-                return
+                return True
             if time.monotonic() > deadline:
                 raise pexpect.TIMEOUT("key never became due")
 

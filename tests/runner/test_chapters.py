@@ -190,3 +190,13 @@ def test_usage_errors(verify: Verify, tmp_path: Path, capsys) -> None:  # type: 
 
     assert main(["verify", str(tmp_path / "missing.md")]) == 2
     assert "no such file or folder" in capsys.readouterr().out
+
+
+def test_a_key_never_due_fails_with_the_whole_output(verify: Verify) -> None:
+    result = verify("```console\n$ echo done early\nnever printed\n^C\n```\n")
+    assert result.code == 1
+    run = result.record.latest
+    assert run is not None
+    command = run.blocks[0].commands[0]
+    assert command.output == "done early"
+    assert "+done early" in (command.error or "")
