@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import secrets
+import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -178,9 +179,7 @@ def natural_key(name: str) -> list[Any]:
 
 @contextlib.contextmanager
 def flocked(path: Path, timeout: float = 30.0) -> Iterator[None]:
-    """An exclusive flock on `path`, waited for up to `timeout` seconds (then taken anyway
-    is not possible: raise TimeoutError so the caller can say which lab is stuck)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """An exclusive flock on `path` (its folder must exist), waited for up to `timeout` s."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         deadline = time.monotonic() + timeout
@@ -219,9 +218,26 @@ def owner_alive(paths: LabPaths) -> bool:
     return False
 
 
-def global_lock(root: Path = ROOT) -> contextlib.AbstractContextManager[None]:
-    """Serialises lab creation, subnet choice and stale cleaning between processes."""
-    return flocked(root / ".lock", timeout=60.0)
+@contextlib.contextmanager
+def global_lock(timeout: float = 60.0) -> Iterator[None]:
+    """Serialises lab creation, subnet choice and stale cleaning between processes.
+
+    An abstract unix socket name, not a file: it leaves nothing on disk and the kernel frees it
+    when the holder dies, whatever the way."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                sock.bind("\0book-lab-global-lock")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("another process holds the book lab's global lock") from None
+                time.sleep(0.02)
+        yield
+    finally:
+        sock.close()
 
 
 def lab_ids(root: Path = ROOT) -> list[str]:

@@ -1,0 +1,36 @@
+"""The lab: real Docker engines for the chapters, behind a docker-machine compatible command.
+
+    from runner.lab import default_provider
+    provider = default_provider()          # "netns" unless asked otherwise
+    lab = provider.up(("node-01", "node-02"))
+    try:
+        env = lab.session_env()             # give to every verification session
+    finally:
+        lab.down()
+
+Kept import-light: the docker-machine stand-in imports this package for every command.
+"""
+
+from __future__ import annotations
+
+from runner.lab.base import Capability, Lab, LabError, NodeProblem, Provider
+
+PROVIDERS = ("netns", "machine")
+
+
+def default_provider(name: str = "netns") -> Provider:
+    """The lab provider by name: "netns" (embedded, the default) or "machine" (the real
+    docker-machine binary, with the driver from BOOK_LAB_MACHINE_DRIVER, default virtualbox)."""
+    if name == "netns":
+        from runner.lab.netns import NetnsProvider
+
+        return NetnsProvider()
+    if name == "machine":
+        from runner.lab.machine import MachineProvider
+
+        return MachineProvider()
+    raise LabError(f"unknown lab provider {name!r}: use one of {', '.join(PROVIDERS)}")
+
+
+__all__ = ["PROVIDERS", "Capability", "Lab", "LabError", "NodeProblem", "Provider",
+           "default_provider"]

@@ -1,0 +1,100 @@
+"""Every lab resource present on the machine, found by name (not by trusting any state file),
+and the removal of labs whose owner is gone.
+
+Kinds: lab folder, network namespace, link (bridge, veth), iptables rule, cgroup, process,
+mount. The image cache (/var/cache/book-lab) is a cache, not a lab resource.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner.lab import cgroups, network
+from runner.lab.state import ROOT, LabPaths, global_lock, lab_ids, load_lab, owner_alive
+
+
+@dataclass(frozen=True)
+class Resource:
+    lab: str
+    kind: str  # "dir", "netns", "link", "iptables", "cgroup", "process", "mount"
+    name: str
+
+    def __str__(self) -> str:
+        return f"lab {self.lab}: {self.kind} {self.name}"
+
+
+def _process_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"
+
+
+def census(root: Path = ROOT) -> list[Resource]:
+    found: list[Resource] = []
+    for lab in lab_ids(root):
+        found.append(Resource(lab, "dir", str(root / lab)))
+    for lab, objects in network.lab_objects().items():
+        for obj in objects:
+            kind, _, name = obj.partition(" ")
+            found.append(Resource(lab, kind, name))
+    for lab, folders in cgroups.lab_groups().items():
+        for folder in folders:
+            found.append(Resource(lab, "cgroup", folder))
+        for pid in cgroups.pids(cgroups.group_path(lab)):
+            found.append(Resource(lab, "process", f"{pid} {_process_name(pid)}"))
+    try:
+        mountinfo = Path("/proc/self/mountinfo").read_text()
+    except OSError:
+        mountinfo = ""
+    for line in mountinfo.splitlines():
+        point = line.split()[4]
+        if point.startswith(str(root) + "/"):
+            found.append(Resource(point[len(str(root)) + 1 :].split("/")[0], "mount", point))
+    if root.is_dir() and not found:
+        found.append(Resource("-", "dir", str(root)))
+    return found
+
+
+def lab_is_live(lab_id: str, root: Path = ROOT) -> bool:
+    """Held by a running owner, or made by hand (`lab up`: only `lab down` ends it)."""
+    paths = LabPaths.of(lab_id, root)
+    state = load_lab(paths)
+    if state is not None and state.manual:
+        return True
+    return owner_alive(paths)
+
+
+def teardown(lab_id: str, root: Path = ROOT) -> None:
+    """Remove everything named after `lab_id`, in an order that frees each thing's users
+    first: processes, cgroups, network objects, then the folder."""
+    group = cgroups.group_path(lab_id)
+    cgroups.kill_all(group)
+    cgroups.remove_tree(group)
+    network.remove_lab_objects(lab_id)
+    shutil.rmtree(root / lab_id, ignore_errors=True)
+
+
+def tidy_root(root: Path = ROOT) -> None:
+    """Drop the empty shared folders once no lab is left."""
+    cgroups.remove_top_if_empty()
+    try:
+        root.rmdir()
+    except OSError:
+        pass
+
+
+def clean_stale(root: Path = ROOT) -> list[str]:
+    """Tear down every lab whose owner died (and stray objects of labs with no folder)."""
+    removed: list[str] = []
+    with global_lock():
+        labs = {r.lab for r in census(root) if r.lab != "-"}
+        for lab in sorted(labs):
+            if (root / lab).is_dir() and lab_is_live(lab, root):
+                continue
+            removed.extend(str(r) for r in census(root) if r.lab == lab)
+            teardown(lab, root)
+        tidy_root(root)
+    return removed

@@ -1,0 +1,206 @@
+"""One node's Docker engine: a real dockerd in the node's network namespace plus its own UTS
+and mount namespaces, started detached, talked to over its unix socket.
+
+`ip netns exec` is not used: it remounts /sys, hides the cgroup hierarchy and dockerd dies
+with "Devices cgroup isn't mounted". Entering only the network namespace (nsenter) and
+unsharing UTS and mount namespaces works. Inside the node's mount namespace, the node's own
+folders are bound over /var/log, /var/lib/docker, /etc/docker, /home and /run, so the node
+sees its own engine log, data, certificates and sockets at the usual paths.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from runner.lab import cgroups
+
+# The supervisor shell: enters the node's cgroup, names the host, binds the node's folders,
+# runs dockerd and records how it ended (read back by Lab.problems()).
+START_SCRIPT = r"""
+set -e
+echo $$ > "$LAB_CGROUP_PROCS"
+hostname "$LAB_NODE"
+mount --bind "$LAB_NODE_DIR/log" /var/log
+mount -t tmpfs -o mode=755 booklab-varlib /var/lib
+mkdir /var/lib/docker
+mount --bind "$LAB_NODE_DIR/docker" /var/lib/docker
+mount --bind "$LAB_NODE_DIR/tls" /etc/docker
+mount --bind "$LAB_NODE_DIR/home" /home
+mount --bind "$LAB_NODE_DIR/run" /run
+cd /
+rm -f /var/log/docker.exit
+set +e
+dockerd "$@" >>/var/log/docker.log 2>&1 </dev/null
+echo "$?" >/var/log/docker.exit
+"""
+CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class EngineError(Exception):
+    pass
+
+
+class _UnixHTTP(http.client.HTTPConnection):
+    def __init__(self, path: Path, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._path = str(path)
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self._path)
+        self.sock = sock
+
+
+def api(sock: Path, method: str, url: str, body: Any = None, timeout: float = 10.0,
+        headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    conn = _UnixHTTP(sock, timeout)
+    try:
+        conn.request(method, url, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def socket_path(node_dir: Path) -> Path:
+    return node_dir / "run" / "docker.sock"
+
+
+def log_path(node_dir: Path) -> Path:
+    return node_dir / "log" / "docker.log"
+
+
+def prepare_dirs(node_dir: Path) -> None:
+    for sub in ("log", "docker", "tls", "run", "home/docker"):
+        (node_dir / sub).mkdir(parents=True, exist_ok=True)
+    # No bracketed-paste escapes in `docker-machine ssh` shells driven through a pty.
+    (node_dir / "home/docker/.inputrc").write_text("set enable-bracketed-paste off\n")
+
+
+def dockerd_args(ip: str, cgroup_parent: str, labels: tuple[str, ...], storage: str) -> list[str]:
+    args = [
+        "--debug",
+        "-H", "unix:///var/run/docker.sock",
+        "-H", f"tcp://{ip}:2376",
+        "--tlsverify",
+        "--tlscacert=/etc/docker/ca.pem",
+        "--tlscert=/etc/docker/server.pem",
+        "--tlskey=/etc/docker/server-key.pem",
+        f"--cgroup-parent={cgroup_parent}",
+        f"--storage-driver={storage}",
+        "--label=provider=netns",
+    ]
+    return args + [f"--label={label}" for label in labels]
+
+
+def start(node: str, node_dir: Path, netns: str, engine_group: str, args: list[str]) -> None:
+    """Start the engine detached (double fork: init, not the caller, is its parent)."""
+    prepare_dirs(node_dir)
+    (node_dir / "log" / "docker.exit").unlink(missing_ok=True)
+    procs = cgroups.ensure(engine_group) / "cgroup.procs"
+    env = {"PATH": CLEAN_PATH, "LAB_NODE": node, "LAB_NODE_DIR": str(node_dir),
+           "LAB_CGROUP_PROCS": str(procs)}
+    cmd = ["setsid", "-f", "nsenter", f"--net=/run/netns/{netns}", "unshare", "--uts",
+           "--mount", "--propagation", "private", "sh", "-c", START_SCRIPT, "lab-node", *args]
+    with open(log_path(node_dir), "ab") as log:
+        subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                       check=True, close_fds=True)
+
+
+def ping(node_dir: Path, timeout: float = 1.0) -> bool:
+    try:
+        status, _ = api(socket_path(node_dir), "GET", "/_ping", timeout=timeout)
+        return status == 200
+    except OSError:
+        return False
+
+
+def wait_ready(node: str, node_dir: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not ping(node_dir):
+        if time.monotonic() > deadline or exit_status(node_dir) is not None:
+            raise EngineError(f"engine of {node} did not answer within {timeout:.0f} s; "
+                              f"last log lines:\n{log_tail(node_dir)}")
+        time.sleep(0.02)
+
+
+def version(node_dir: Path) -> str | None:
+    try:
+        status, body = api(socket_path(node_dir), "GET", "/version", timeout=3.0)
+    except OSError:
+        return None
+    if status != 200:
+        return None
+    data: dict[str, Any] = json.loads(body)
+    return str(data.get("Version"))
+
+
+def load_images(node: str, node_dir: Path, archive: Path) -> None:
+    size = archive.stat().st_size
+    with archive.open("rb") as fh:
+        status, body = api(socket_path(node_dir), "POST", "/images/load?quiet=1", body=fh,
+                           timeout=60.0, headers={"Content-Type": "application/x-tar",
+                                                  "Content-Length": str(size)})
+    if status != 200 or b'"error' in body:
+        raise EngineError(f"loading the lab images into {node} failed: {body[:300]!r}")
+
+
+def pid(node_dir: Path) -> int | None:
+    """The running dockerd's pid, or None when it is not running."""
+    try:
+        value = int((node_dir / "run" / "docker.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        stat = Path(f"/proc/{value}/stat").read_text()
+    except OSError:
+        return None
+    if stat.rsplit(")", 1)[1].split()[0] == "Z" or "(dockerd)" not in stat:
+        return None
+    return value
+
+
+def exit_status(node_dir: Path) -> int | None:
+    try:
+        return int((node_dir / "log" / "docker.exit").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def log_tail(node_dir: Path, lines: int = 20) -> str:
+    try:
+        with log_path(node_dir).open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 16384))
+            text = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return "(no engine log)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def stop(node_dir: Path, node_group: str, timeout: float = 20.0) -> None:
+    """Graceful: SIGTERM dockerd (it stops its containers), then kill what is left."""
+    p = pid(node_dir)
+    if p is not None:
+        try:
+            os.kill(p, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + timeout
+        while pid(node_dir) is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+    kill(node_group)
+
+
+def kill(node_group: str) -> None:
+    if not cgroups.kill_all(node_group):
+        raise EngineError(f"processes of cgroup {node_group} survived SIGKILL")

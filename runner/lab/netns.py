@@ -1,0 +1,273 @@
+"""The default, embedded lab: real Docker engines in network namespaces on one bridge.
+
+    provider = NetnsProvider()
+    lab = provider.up(("node-01", "node-02"))   # LabError if this machine cannot
+    try:
+        env = lab.session_env()                  # PATH + MACHINE_STORAGE_PATH for sessions
+        ...
+    finally:
+        lab.down()                               # idempotent, leaves nothing
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import FrameType, TracebackType
+
+from runner.lab import capabilities, census, engine, images, network, nodes, tls
+from runner.lab.base import Capability, LabError, NodeProblem
+from runner.lab.state import (
+    ROOT,
+    LabPaths,
+    LabState,
+    NodeState,
+    flocked,
+    global_lock,
+    hold_owner_lock,
+    lab_ids,
+    load_lab,
+    load_nodes,
+    new_lab_id,
+    save_lab,
+)
+from runner.results import LabInfo
+
+TOOLS = {
+    "dockerd": "docker.io", "containerd": "containerd", "nsenter": "util-linux",
+    "unshare": "util-linux", "setsid": "util-linux", "ip": "iproute2", "iptables": "iptables",
+    "openssl": "openssl",
+}
+INSTALL = "apt-get install docker.io iproute2 iptables util-linux openssl busybox-static"
+SHIM = """#!{python} -IS
+# docker-machine stand-in of book lab {lab}: see runner/lab/shim.py
+import sys
+sys.path.insert(0, {root!r})
+from runner.lab.shim import main
+sys.exit(main(sys.argv))
+"""
+
+
+def preflight() -> None:
+    """Raise LabError naming what is missing and what to run; creates nothing."""
+    if os.geteuid() != 0:
+        raise LabError("the netns lab needs root (network namespaces, bridges, iptables, "
+                       "cgroups): run the runner as root, e.g. `sudo python -m runner ...`")
+    missing = sorted({pkg for tool, pkg in TOOLS.items() if shutil.which(tool) is None})
+    if not images.BUSYBOX.is_file():
+        missing.append("busybox-static")
+    if missing:
+        raise LabError(f"missing Debian packages: {' '.join(missing)}; run as root: "
+                       f"apt-get update && {INSTALL}")
+    from runner.lab import cgroups
+
+    if cgroups.tracking_root() is None:
+        raise LabError("no cgroup hierarchy under /sys/fs/cgroup: mount cgroups "
+                       "(a normal systemd or container host has them)")
+    if not Path("/etc/docker").is_dir():
+        raise LabError("/etc/docker is missing (it comes with docker.io): run "
+                       "`apt-get install --reinstall docker.io`")
+    if not Path("/proc/self/ns/net").exists():
+        raise LabError("this kernel has no network namespaces (CONFIG_NET_NS)")
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Ctrl-C or SIGTERM during teardown is delivered after it, not in the middle of it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+
+    def defer(signum: int, _frame: FrameType | None) -> None:
+        pending.append(signum)
+
+    old = {s: signal.signal(s, defer) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        for s in pending:
+            os.kill(os.getpid(), s)
+
+
+class NetnsLab:
+    def __init__(self, paths: LabPaths, state: LabState, owner_fd: int | None) -> None:
+        self.paths = paths
+        self.state = state
+        self._owner_fd = owner_fd
+        self._caps = capabilities.probe()
+        self._final_info: LabInfo | None = None
+
+    # --- Lab protocol ---------------------------------------------------------------------
+
+    def session_env(self) -> dict[str, str]:
+        base = os.environ.get("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        return {"PATH": f"{self.paths.bin}:{base}",
+                "MACHINE_STORAGE_PATH": str(self.paths.storage)}
+
+    def capabilities(self) -> dict[str, Capability]:
+        return dict(self._caps)
+
+    def info(self) -> LabInfo:
+        if self._final_info is not None:
+            return self._final_info
+        found = load_nodes(self.paths)
+        return LabInfo(
+            provider="netns",
+            nodes=tuple(n.name for n in found),
+            engine_version=self.state.engine_version,
+            kernel=os.uname().release,
+            capabilities={k: c.present for k, c in self._caps.items()},
+            stands_in_for={n.name: n.driver for n in found},
+        )
+
+    def problems(self) -> list[NodeProblem]:
+        out = []
+        for node in load_nodes(self.paths):
+            if node.desired != "running" or nodes.state(self.paths, node) == "Running":
+                continue
+            node_dir = self.paths.node_dir(node.name)
+            status = engine.exit_status(node_dir)
+            message = (f"engine of {node.name} exited (status {status})" if status is not None
+                       else f"engine of {node.name} is gone (killed, no exit status)")
+            out.append(NodeProblem(node.name, message, engine.log_tail(node_dir)))
+        return out
+
+    def down(self) -> None:
+        if self._final_info is not None:
+            return
+        with _signals_deferred():
+            self._final_info = self.info()
+            try:
+                with flocked(self.paths.lock, timeout=30.0):
+                    census.teardown(self.state.id, self.paths.dir.parent)
+            except (FileNotFoundError, TimeoutError):
+                census.teardown(self.state.id, self.paths.dir.parent)
+            if self._owner_fd is not None:
+                os.close(self._owner_fd)
+                self._owner_fd = None
+            with contextlib.suppress(TimeoutError), global_lock(timeout=5.0):
+                census.tidy_root(self.paths.dir.parent)
+
+    # --- conveniences ---------------------------------------------------------------------
+
+    def __enter__(self) -> NetnsLab:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.down()
+
+    def nodes(self) -> list[NodeState]:
+        return load_nodes(self.paths)
+
+    def docker_host(self, name: str) -> str:
+        """unix:// address of a node's engine socket, for the lab's own checks and tests."""
+        return f"unix://{engine.socket_path(self.paths.node_dir(name))}"
+
+
+class NetnsProvider:
+    name = "netns"
+
+    def __init__(self, root: Path = ROOT, manual: bool = False) -> None:
+        self.root = root
+        self.manual = manual  # a lab made by `lab up` by hand: no owner process holds it
+
+    def clean_stale(self) -> list[str]:
+        if os.geteuid() != 0:
+            return []
+        return census.clean_stale(self.root)
+
+    def up(self, nodes_wanted: tuple[str, ...]) -> NetnsLab:
+        preflight()
+        for name in nodes_wanted:
+            if not nodes.NAME_RE.match(name):
+                raise LabError(f"node name {name!r}: allowed characters are 0-9a-zA-Z . - "
+                               "(not starting with . or -)")
+        if len(set(nodes_wanted)) != len(nodes_wanted):
+            raise LabError(f"node names repeat: {', '.join(nodes_wanted)}")
+        self.clean_stale()
+        try:
+            archive = images.archive()
+        except (images.ImageError, OSError) as exc:
+            raise LabError(f"cannot build the lab images: {exc}") from exc
+        lab = self._register()
+        try:
+            self._populate(lab, nodes_wanted, archive)
+        except BaseException as exc:
+            lab.down()
+            if isinstance(exc, (nodes.NodeError, engine.EngineError, network.NetError,
+                                tls.TlsError, OSError, subprocess.CalledProcessError)):
+                raise LabError(f"the lab could not be created (nothing was left): {exc}") from exc
+            raise
+        return lab
+
+    def _register(self) -> NetnsLab:
+        with global_lock():
+            self.root.mkdir(parents=True, exist_ok=True)
+            taken = []
+            for other in lab_ids(self.root):
+                st = load_lab(LabPaths.of(other, self.root))
+                if st is not None:
+                    taken.append(st.subnet)
+            lab_id = new_lab_id()
+            while (self.root / lab_id).exists():
+                lab_id = new_lab_id()
+            paths = LabPaths.of(lab_id, self.root)
+            paths.dir.mkdir()
+            try:
+                subnet = network.choose_subnet(taken)
+                state = LabState(id=lab_id, subnet=subnet, owner_pid=os.getpid(),
+                                 manual=self.manual, created=time.time())
+                save_lab(paths, state)
+                owner_fd = None if self.manual else hold_owner_lock(paths)
+                lab = NetnsLab(paths, state, owner_fd)
+                network.create_bridge(state.bridge, state.gateway, state.prefixlen)
+            except BaseException as exc:
+                census.teardown(lab_id, self.root)
+                if isinstance(exc, network.NetError):
+                    raise LabError(f"cannot create the lab bridge (needs bridge, veth and "
+                                   f"iptables support in the kernel): {exc}") from exc
+                raise
+        return lab
+
+    def _populate(self, lab: NetnsLab, wanted: tuple[str, ...], archive: Path) -> None:
+        paths = lab.paths
+        tls.make_ca_and_client(paths.certs, "book-lab")
+        paths.bin.mkdir(parents=True, exist_ok=True)
+        shim = paths.bin / "docker-machine"
+        root = str(Path(__file__).resolve().parents[2])
+        shim.write_text(SHIM.format(python=sys.executable, lab=lab.state.id, root=root))
+        shim.chmod(0o755)
+        with flocked(paths.lock):
+            reserved = [nodes.reserve(paths, lab.state, name, "netns") for name in wanted]
+        workers = max(1, min(8, len(reserved)))
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(lambda n: nodes.provision(paths, lab.state, n), reserved))
+            list(pool.map(lambda n: nodes.finish(paths, n, archive), reserved))
+        version = engine.version(paths.node_dir(reserved[0].name)) if reserved else None
+        if version is None:
+            out = subprocess.run(["dockerd", "--version"], capture_output=True, text=True).stdout
+            version = out.split()[2].rstrip(",") if len(out.split()) > 2 else None
+        lab.state = LabState(**{**lab.state.__dict__, "engine_version": version})
+        save_lab(paths, lab.state)
+
+
+def attach(lab_id: str, root: Path = ROOT) -> NetnsLab:
+    """A handle on an existing lab (for `python -m runner lab`), not owning it."""
+    paths = LabPaths.of(lab_id, root)
+    state = load_lab(paths)
+    if state is None:
+        raise LabError(f"no lab {lab_id} under {root}")
+    return NetnsLab(paths, state, None)

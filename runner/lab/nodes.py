@@ -1,0 +1,147 @@
+"""Node life cycle, shared by the runner's lab and the `docker-machine` stand-in: reserve a
+name and address, lay out network + certificates + engine, wait for it, load the images;
+stop, kill, start, remove. The on-disk state under the lab folder is the only truth.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from runner.lab import cgroups, engine, network, tls
+from runner.lab.state import LabPaths, LabState, NodeState, load_nodes, save_node
+
+NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-\.]*$")
+
+
+class NodeError(Exception):
+    """A node operation failed; the message is what docker-machine would print."""
+
+
+def node_group(lab_id: str, node: NodeState) -> str:
+    return cgroups.group_path(lab_id, str(node.index))
+
+
+def engine_group(lab_id: str, node: NodeState) -> str:
+    return node_group(lab_id, node) + "/engine"
+
+
+def shell_group(lab_id: str, node: NodeState) -> str:
+    return node_group(lab_id, node) + "/ssh"
+
+
+def storage_driver() -> str:
+    try:
+        filesystems = Path("/proc/filesystems").read_text()
+    except OSError:
+        filesystems = ""
+    return "overlay2" if "\toverlay\n" in filesystems else "vfs"
+
+
+def find(paths: LabPaths, name: str) -> NodeState:
+    for node in load_nodes(paths):
+        if node.name == name:
+            return node
+    raise NodeError(f'Host does not exist: "{name}"')
+
+
+def reserve(paths: LabPaths, lab: LabState, name: str, driver: str,
+            labels: tuple[str, ...] = ()) -> NodeState:
+    """Claim the name and the next free address and record the node. The caller holds the
+    lab lock (`state.flocked(paths.lock)`)."""
+    if not NAME_RE.match(name):
+        raise NodeError("Error creating machine: Invalid hostname specified. "
+                        "Allowed hostname chars are: 0-9a-zA-Z . -")
+    nodes = load_nodes(paths)
+    if any(n.name == name for n in nodes):
+        raise NodeError(f'Host already exists: "{name}"')
+    used = {n.index for n in nodes}
+    index = next(i for i in range(len(used) + 1) if i not in used)
+    if index > 150:
+        raise NodeError("Error creating machine: this lab has no address left (150 nodes)")
+    node = NodeState(name=name, index=index, ip=network.node_ip(lab.subnet, index),
+                     driver=driver, desired="running", labels=labels)
+    save_node(paths, node)
+    return node
+
+
+def provision(paths: LabPaths, lab: LabState, node: NodeState) -> None:
+    """Network, certificates and a started engine (not yet waited for)."""
+    network.create_node_net(lab.id, lab.bridge, node.netns(lab.id), node.veth(lab.id), node.ip,
+                            lab.prefixlen, lab.gateway)
+    node_dir = paths.node_dir(node.name)
+    tls.make_server(paths.certs, node_dir / "tls", node.name, node.ip, "book-lab")
+    tls.copy_client(paths.certs, paths.machine_dir(node.name))
+    shutil.copyfile(node_dir / "tls" / "server.pem", paths.machine_dir(node.name) / "server.pem")
+    start_engine(paths, lab, node)
+
+
+def start_engine(paths: LabPaths, lab: LabState, node: NodeState) -> None:
+    args = engine.dockerd_args(node.ip, node_group(lab.id, node), node.labels, storage_driver())
+    engine.start(node.name, paths.node_dir(node.name), node.netns(lab.id),
+                 engine_group(lab.id, node), args)
+
+
+def finish(paths: LabPaths, node: NodeState, archive: Path | None) -> None:
+    node_dir = paths.node_dir(node.name)
+    engine.wait_ready(node.name, node_dir)
+    if archive is not None:
+        engine.load_images(node.name, node_dir, archive)
+
+
+def create(paths: LabPaths, lab: LabState, name: str, driver: str, archive: Path | None,
+           labels: tuple[str, ...] = ()) -> NodeState:
+    node = reserve(paths, lab, name, driver, labels)
+    try:
+        provision(paths, lab, node)
+        finish(paths, node, archive)
+    except BaseException:
+        remove(paths, lab, node)
+        raise
+    return node
+
+
+def state(paths: LabPaths, node: NodeState) -> str:
+    """docker-machine's STATE: Running, Stopped, or Error (engine gone while meant to run)."""
+    if engine.pid(paths.node_dir(node.name)) is not None:
+        return "Running"
+    return "Stopped" if node.desired == "stopped" else "Error"
+
+
+def stop(paths: LabPaths, lab: LabState, node: NodeState) -> NodeState:
+    node = _desire(paths, node, "stopped")
+    engine.stop(paths.node_dir(node.name), node_group(lab.id, node))
+    return node
+
+
+def kill(paths: LabPaths, lab: LabState, node: NodeState) -> NodeState:
+    node = _desire(paths, node, "stopped")
+    engine.kill(node_group(lab.id, node))
+    return node
+
+
+def start(paths: LabPaths, lab: LabState, node: NodeState) -> NodeState:
+    engine.kill(node_group(lab.id, node))  # what a dead engine left (shims, containers)
+    node = _desire(paths, node, "running")
+    start_engine(paths, lab, node)
+    engine.wait_ready(node.name, paths.node_dir(node.name))
+    return node
+
+
+def _desire(paths: LabPaths, node: NodeState, desired: str) -> NodeState:
+    new = replace(node, desired=desired)
+    save_node(paths, new)
+    return new
+
+
+def remove(paths: LabPaths, lab: LabState, node: NodeState) -> None:
+    """Everything of one node: processes, cgroups, namespace, veth, folders."""
+    _desire(paths, node, "stopped")
+    group = node_group(lab.id, node)
+    engine.kill(group)
+    cgroups.remove_tree(group)
+    network.remove_node_net(node.netns(lab.id), node.veth(lab.id))
+    shutil.rmtree(paths.node_dir(node.name), ignore_errors=True)
+    shutil.rmtree(paths.machine_dir(node.name), ignore_errors=True)
