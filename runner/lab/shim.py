@@ -223,7 +223,7 @@ def cmd_status(ctx: Ctx, args: list[str]) -> None:
 
 
 ENV_SHELLS = {  # prefix, delimiter, suffix, (unset prefix, unset delimiter, unset suffix)
-    "bash": ("export ", '="', '"\n', "unset ", " ", "\n"),
+    "bash": ("export ", '="', '"\n', "unset ", "", "\n"),
     "fish": ("set -x ", ' "', '";\n', "set -e ", "", ";\n"),
     "powershell": ("$Env:", ' = "', '"\n', "Remove-Item Env:\\\\", "", "\n"),
     "cmd": ("SET ", "=", "\n", "SET ", "=", "\n"),
@@ -451,12 +451,11 @@ def cmd_ssh(ctx: Ctx, args: list[str]) -> None:
     for keep in ("TERM", "LANG", "LC_ALL", "COLUMNS", "LINES", "TZ"):
         if keep in os.environ:
             env[keep] = os.environ[keep]
-    enter = ["nsenter", "-t", str(pid), "--net", "--uts", "--mount", "--wd=/home/docker"]
+    # `cd` once inside the node's mount namespace, where /home/docker exists.
+    enter = ["nsenter", "-t", str(pid), "--net", "--uts", "--mount", "/bin/sh", "-c",
+             'cd "$HOME" 2>/dev/null; exec "$0" "$@"', "/bin/bash", "--noprofile", "--norc"]
     command = args[1:]
-    if command:
-        argv = [*enter, "/bin/bash", "--noprofile", "--norc", "-c", " ".join(command)]
-    else:
-        argv = [*enter, "/bin/bash", "--noprofile", "--norc", "-i"]
+    argv = [*enter, "-c", " ".join(command)] if command else [*enter, "-i"]
     sys.stdout.flush()
     os.execvpe(argv[0], argv, env)
 
