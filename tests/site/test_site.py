@@ -1,0 +1,157 @@
+"""The real site, built by mkdocs from the sample book and its stored results."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from runner.results import BlockResult, ResultStore
+from tests.site.conftest import Build, block_html, build
+from tests.site.fixtures.results import CID, first_chapter_run
+
+CHAPTER = "01-premiers-pas"
+
+
+def test_commands_show_captured_values_and_outputs_are_the_runs(built: Build) -> None:
+    page = built.page(CHAPTER)
+    second = block_html(page, 2)
+    assert CID in second and f"{CID[:12]} web" in second  # the run's values, not `{{ cid }}`
+    third = block_html(page, 3)
+    assert 'class="vb-capture" title="Valeur capturée par l\'exécution : cid"' in third
+    assert f"{CID}</span>" in third and "{{ cid }}" not in page
+    # The author wrote `fini`; the run printed `fini-réellement`: the page shows the run.
+    assert "fini-réellement" in block_html(page, 9)
+    # Go templates in commands pass through untouched.
+    assert "docker ps --format &#39;{{.ID}} {{.Names}}&#39;" in second
+
+
+def test_hidden_blocks_vanish(built: Build) -> None:
+    page = built.page(CHAPTER)
+    assert "web-secret-cleanup" not in page
+    assert 'id="bloc-1"' not in page
+
+
+def test_output_is_escaped(built: Build) -> None:
+    page = built.page(CHAPTER)
+    assert "&lt;script&gt;alert(&#34;pwned&#34;)&lt;/script&gt;" in block_html(page, 4)
+    assert '<script>alert("pwned")' not in page
+
+
+def test_elisions_fold_and_keys_and_statuses_read_plainly(built: Build) -> None:
+    page = built.page(CHAPTER)
+    logs = block_html(page, 3)
+    assert '<details class="vb-elided"><summary>8 lignes masquées (déplier)</summary>' in logs
+    folded = logs[logs.index("<details") : logs.index("</details>")]
+    assert "ligne de journal 7" in folded and "start worker processes" not in folded
+    assert "start worker processes" in logs
+    assert "↳ code de retour 1" in block_html(page, 4)
+    assert "<kbd>Ctrl</kbd>+<kbd>C</kbd> (interrompt la commande)" in block_html(page, 5)
+
+
+def test_block_statuses(built: Build) -> None:
+    page = built.page(CHAPTER)
+    verified = block_html(page, 2)
+    assert 'class="vb vb--verified copy"' in verified
+    assert "Vérifié</span> le 27 novembre 2026 à 09:30 UTC" in verified
+    assert "Docker Engine 20.10.24+dfsg1" in verified and "node-01" in verified
+    assert "4 tentatives avant convergence" in block_html(page, 6)
+    skipped = block_html(page, 7)
+    assert 'class="vb vb--skipped copy"' in skipped and "nécessite VirtualBox" in skipped
+    assert '<span class="go vb-expected">Running pre-create checks...' in skipped
+    assert "Chapitre vérifié</strong> le 27 novembre 2026" in page
+    assert "8 blocs vérifiés, 1 bloc non vérifié (sur 9)" in page
+    # A block inside a list is rendered in place too.
+    start = page.index("<p>Une étape dans une liste")
+    item = page[start : page.index("</li>", start)]
+    assert 'id="bloc-8"' in item and "imbriqué" in item
+
+
+def test_nested_shell_prompts(built: Build) -> None:
+    block = block_html(built.page("02-machines"), 1)
+    assert '<span class="gp">docker@node-01:~$ </span><span class="vb-cmd">hostname' in block
+    assert 'data-copy="docker-machine ssh node-01\nhostname\nexit\necho retour"' in block
+
+
+def test_report_page(built: Build) -> None:
+    report = built.page("rapport-verification")
+    assert "<h1" in report and "Rapport de vérification" in report
+    text = html.unescape(report)
+    assert "Premiers pas" in text and "Machines" in text
+    assert "✅ vérifié" in text and "⏭️ non vérifié" in text and "nécessite VirtualBox" in text
+    assert "4 (jusqu'à 30 s)" in text  # attempts of the until block
+    assert "n° 1 (masqué)" in text
+    assert "lab local (netns) : node-01" in text and "6.1.0-13-amd64" in text
+    assert 'href="../01-premiers-pas/#bloc-2"' in report
+    # Listed in the navigation, after the chapters.
+    nav = built.page("")
+    assert nav.index("Machines") < nav.index("Rapport de vérification")
+
+
+def test_french_search_and_palettes(built: Build) -> None:
+    page = built.page(CHAPTER)
+    assert '<html lang="fr"' in page
+    assert 'data-md-color-scheme="slate"' in page or "slate" in page
+    assert (built.site / "search" / "search_index.json").is_file()
+
+
+def test_strict_build_fails_on_a_stale_chapter_naming_it(book: Path) -> None:
+    chapter = book / "docs" / "02-machines.md"
+    chapter.write_text(chapter.read_text() + "\nUn paragraphe ajouté.\n")
+    strict = build(book, "--strict")
+    assert strict.status != 0
+    assert "docs/02-machines.md: chapter changed since its last passing run" in strict.log
+    loose = build(book)
+    assert loose.status == 0, loose.log
+    page = loose.page("02-machines")
+    assert "vb vb--stale" in page and "Obsolète" in page
+    assert "node-01</span>" in page  # the unchanged block still shows its real output
+    assert "Chapitre modifié depuis sa dernière vérification" in page
+
+
+def test_a_chapter_never_verified_warns_and_shows_no_output(book: Path) -> None:
+    (book / "docs" / "03-nouveau.md").write_text(
+        "# Nouveau\n\n```console\n$ echo bonjour\nsortie-inventée\n```\n"
+    )
+    strict = build(book, "--strict")
+    assert strict.status != 0
+    assert "docs/03-nouveau.md: chapter has no passing verification results" in strict.log
+    page = build(book).page("03-nouveau")
+    assert "Jamais vérifié" in page and "echo bonjour" in page
+    assert "sortie-inventée" not in page  # never show output that no run produced
+
+
+def test_a_failed_latest_run_is_shown_beside_the_passing_output(book: Path) -> None:
+    run = first_chapter_run(book, status="failed")
+    blocks = list(run.blocks)
+    old = blocks[2]
+    blocks[2] = BlockResult(
+        index=old.index, line=old.line, status="failed", session=old.session,
+        reason="sortie différente à la ligne 24", source_hash=old.source_hash,
+        commands=old.commands,
+    )  # fmt: skip
+    ResultStore(book / "verified", book).save(
+        type(run)(**{**run.__dict__, "blocks": tuple(blocks), "started": "2026-11-27T10:00:00"})
+    )
+    done = build(book, "--strict")
+    assert done.status == 0, done.log  # the passing results still match the chapter
+    block = block_html(done.page(CHAPTER), 3)
+    assert "vb vb--failed" in block and "sortie différente à la ligne 24" in block
+    assert "27 novembre 2026 à 10:00 UTC" in block and "start worker processes" in block
+    assert "❌ échec" in html.unescape(done.page("rapport-verification"))
+
+
+def test_bad_notation_is_a_warning_naming_file_and_line(book: Path) -> None:
+    (book / "docs" / "04-casse.md").write_text("# Cassé\n\n```console nope\n$ true\n```\n")
+    strict = build(book, "--strict")
+    assert strict.status != 0
+    assert "04-casse.md:3" in strict.log and "unknown option 'nope'" in strict.log
+
+
+def test_a_theme_overrides_the_templates(book: Path) -> None:
+    overrides = book / "overrides" / "verified"
+    overrides.mkdir(parents=True)
+    (overrides / "badge.html").write_text('<p class="mon-badge">{{ view.kind }}</p>\n')
+    config = book / "mkdocs.yml"
+    config.write_text(config.read_text().replace("  name: material\n", "  name: material\n  custom_dir: overrides\n"))
+    page = build(book, "--strict").page(CHAPTER)
+    assert '<p class="mon-badge">verified</p>' in page and "vb-badge" not in page
