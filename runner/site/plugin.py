@@ -92,13 +92,20 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         report = files.get_file_from_path(self.config.report) if self.config.report else None
-        if report is not None and config.nav and report.page is None:
-            # An explicit nav leaves generated pages out: the report goes last.
+        if report is None:
+            return nav
+        page = report.page
+        if page is None:  # an explicit nav leaves generated pages out
             page = Page(self.config.report_title, report, config)
-            nav.items.append(page)
-            nav.pages.append(page)
-            if len(nav.pages) > 1:
-                nav.pages[-2].next_page, page.previous_page = page, nav.pages[-2]
+        else:
+            nav.items.remove(page) if page in nav.items else None
+            nav.pages.remove(page) if page in nav.pages else None
+        # The report goes last, after the chapters.
+        nav.items.append(page)
+        nav.pages.append(page)
+        for before, after in zip(nav.pages, nav.pages[1:], strict=False):
+            before.next_page, after.previous_page = after, before
+        page.next_page = None
         return nav
 
     def on_page_markdown(

@@ -1,0 +1,258 @@
+"""What a handout says about a chapter (pure): intro, lab needs, steps, command summary.
+
+Long output is trimmed with a visible mark and long lines are cut at a fixed width with a
+continuation sign, so that nothing runs off an A4 page in the monospace font.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from runner.notation.frontmatter import split_front_matter
+from runner.site import fr
+from runner.site.status import BlockState, ChapterState
+from runner.site.transcript import Step, Transcript, from_result, from_source
+
+WIDTH = 94  # monospace characters that fit the width of a step on A4 (8.2 pt DejaVu Sans Mono)
+MAX_OUTPUT = 14  # output lines shown per command before trimming
+KEEP_TAIL = 3  # of which, the last ones kept after the trim mark
+WRAP_MARK = "↩"
+_MD = MarkdownIt("commonmark", {"html": False})
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    kind: str  # "cmd" (first line of a command), "cont" (its continuation), "out", "mark"
+
+
+@dataclass(frozen=True)
+class HandoutStep:
+    number: int
+    section: str | None  # the heading the block sits under
+    status: str  # the site's block kind: verified, stale, failed, skipped, unverified
+    note: str | None  # why the output is not the verified one
+    lines: tuple[Line, ...]
+    commands: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Handout:
+    key: str
+    slug: str
+    title: str
+    intro: tuple[Markup, ...]  # objectives (front matter) or the chapter's opening paragraphs
+    objectives_listed: bool
+    needs: tuple[str, ...]
+    steps: tuple[HandoutStep, ...]
+    verification: str  # the line that says when and against what it was verified
+    verified: bool
+
+
+def wrap(text: str, width: int = WIDTH, indent: str = "  ") -> list[str]:
+    """Cut a line into pieces of `width` characters; each cut is marked and indented."""
+    if len(text) <= width:
+        return [text]
+    pieces: list[str] = []
+    rest = text
+    first = True
+    while rest:
+        room = width - 1 - (0 if first else len(indent))
+        if len(rest) <= room + 1:
+            pieces.append(rest if first else indent + rest)
+            break
+        cut = rest.rfind(" ", room // 2, room)
+        cut = room if cut <= 0 else cut + 1
+        piece, rest = rest[:cut], rest[cut:]
+        pieces.append((piece if first else indent + piece) + WRAP_MARK)
+        first = False
+    return pieces
+
+
+def _trimmed(lines: list[str]) -> list[Line]:
+    if len(lines) <= MAX_OUTPUT:
+        return [Line(t, "out") for t in lines]
+    head = lines[: MAX_OUTPUT - KEEP_TAIL - 1]
+    tail = lines[-KEEP_TAIL:]
+    cut = len(lines) - len(head) - len(tail)
+    return [
+        *(Line(t, "out") for t in head),
+        Line(f"[… {fr.plural(cut, 'ligne coupée', 'lignes coupées')} …]", "mark"),
+        *(Line(t, "out") for t in tail),
+    ]
+
+
+def step_lines(step: Step) -> list[Line]:
+    out: list[Line] = []
+    for n, pieces in enumerate(step.lines):
+        text = "".join(p.text for p in pieces)
+        prefix = f"{step.prompt} " if n == 0 else "> "
+        for m, piece in enumerate(wrap(prefix + text)):
+            out.append(Line(piece, "cmd" if n == 0 and m == 0 else "cont"))
+    shown: list[str] = []
+    for run in step.output:
+        if run.folded:
+            shown.append(f"[… {fr.plural(len(run.lines), 'ligne omise', 'lignes omises')} …]")
+        else:
+            shown.extend(run.lines)
+    for line in _trimmed(shown):
+        kind = "mark" if line.kind == "mark" or line.text.startswith("[… ") else line.kind
+        out.extend(Line(piece, kind) for piece in wrap(line.text))
+    if step.key:
+        out.append(Line(f"[{step.key} : Ctrl+{step.key[1]} pour interrompre]", "mark"))
+    if step.status is not None:
+        out.append(Line(f"[code de retour {step.status}]", "mark"))
+    return out
+
+
+def _transcript(state: BlockState) -> Transcript:
+    if state.shown is not None and state.run is not None:
+        return from_result(state.block, state.shown, state.run)
+    return from_source(state.block, with_output=False)
+
+
+_NOTES = {
+    "stale": "le chapitre a changé depuis sa dernière vérification",
+    "failed": "échec lors de la dernière exécution",
+    "unverified": "jamais vérifié : sortie non montrée",
+}
+
+
+def _note(state: BlockState) -> str | None:
+    if state.kind == "skipped":
+        return f"non vérifié : {state.reason}"
+    if state.kind == "verified":
+        return None
+    note = _NOTES.get(state.kind, state.kind)
+    if state.shown is None and state.kind != "unverified":
+        note += " ; sortie non montrée"
+    return note
+
+
+def _body_tokens(source: str, path: Path) -> list[object]:
+    skip = split_front_matter(source, path).lines
+    lines = source.split("\n")
+    body = "\n" * skip + "\n".join(lines[skip:])
+    return list(_MD.parse(body))
+
+
+def _sections(tokens: list[object]) -> list[tuple[int, str]]:
+    """(line, text) of every `##`..`######` heading."""
+    out: list[tuple[int, str]] = []
+    for i, token in enumerate(tokens):
+        if getattr(token, "type", "") == "heading_open" and getattr(token, "tag", "") != "h1":
+            line = token.map[0] + 1 if token.map else 0  # type: ignore[attr-defined]
+            out.append((line, tokens[i + 1].content.strip()))  # type: ignore[attr-defined]
+    return out
+
+
+def _intro(tokens: list[object], limit: int = 3) -> list[Markup]:
+    """The chapter's opening paragraphs: between its title and its first section or block."""
+    out: list[Markup] = []
+    seen_title = False
+    for i, token in enumerate(tokens):
+        kind = getattr(token, "type", "")
+        if kind == "heading_open":
+            if getattr(token, "tag", "") != "h1" or seen_title:
+                break
+            seen_title = True
+        elif kind == "fence":
+            break
+        elif kind == "paragraph_open" and getattr(token, "level", 1) == 0:
+            text = tokens[i + 1].content  # type: ignore[attr-defined]
+            if not text.lstrip().startswith("!!!"):
+                out.append(Markup(_MD.renderInline(text)))
+        if len(out) == limit:
+            break
+    return out
+
+
+def _needs(state: ChapterState) -> list[str]:
+    chapter, run = state.chapter, state.passing
+    needs: list[str] = []
+    if run is not None and run.lab.engine_version:
+        needs.append(f"Docker Engine (vérifié avec la version {run.lab.engine_version})")
+    else:
+        needs.append("Docker Engine")
+    if chapter.lab is not None and chapter.lab.nodes:
+        needs.append("Nœuds Docker prêts avant de commencer : " + ", ".join(chapter.lab.nodes))
+    tools = sorted(
+        {
+            c.lines[0].split()[0]
+            for b in chapter.blocks
+            for c in b.commands
+            if c.prompt == "$" and c.lines and c.lines[0].split()
+        }
+        & {"docker", "docker-machine", "docker-compose", "curl", "ssh", "git", "openssl"}
+    )
+    if tools:
+        needs.append("Outils utilisés : " + ", ".join(tools))
+    caps = sorted({cap for b in chapter.blocks for cap in b.options.requires})
+    if caps:
+        needs.append("Fonctions du noyau demandées : " + ", ".join(caps))
+    return needs
+
+
+def verification_line(state: ChapterState) -> str:
+    run = state.passing
+    if run is None:
+        return "Non vérifié : aucune exécution réussie n'est enregistrée pour ce chapitre."
+    line = f"Vérifié le {fr.date_fr(run.started)} avec {fr.engine_fr(run.lab)} ({fr.lab_fr(run.lab)})"
+    if state.kind == "stale":
+        line += " ; le chapitre a changé depuis cette vérification"
+    return line + "."
+
+
+def slug(key: str) -> str:
+    stem = key[: -len(".md")] if key.endswith(".md") else key
+    parts = [p for p in stem.split("/") if p not in ("docs", "")]
+    return "-".join(parts) or "chapitre"
+
+
+def handout(state: ChapterState) -> Handout:
+    chapter = state.chapter
+    tokens = _body_tokens(chapter.source, chapter.path)
+    sections = _sections(tokens)
+    objectives = chapter.front_matter.get("objectifs") or chapter.front_matter.get("objectives")
+    listed = isinstance(objectives, list) and bool(objectives)
+    intro = (
+        [Markup(_MD.renderInline(str(o))) for o in objectives]
+        if isinstance(objectives, list) and objectives
+        else _intro(tokens)
+    )
+    steps: list[HandoutStep] = []
+    for block_state in state.blocks:
+        block = block_state.block
+        if block.options.hidden:
+            continue
+        section = None
+        for line, text in sections:
+            if line < block.loc.line:
+                section = text
+        shown = _transcript(block_state)
+        lines = [line for step in shown.steps for line in step_lines(step)]
+        steps.append(
+            HandoutStep(
+                number=len(steps) + 1,
+                section=section,
+                status=block_state.kind,
+                note=_note(block_state),
+                lines=tuple(lines),
+                commands=tuple(step.typed for step in shown.steps),
+            )
+        )
+    return Handout(
+        key=state.key,
+        slug=slug(state.key),
+        title=chapter.title or state.key,
+        intro=tuple(intro),
+        objectives_listed=listed,
+        needs=tuple(_needs(state)),
+        steps=tuple(steps),
+        verification=verification_line(state),
+        verified=state.kind in ("verified", "failed"),
+    )

@@ -1,0 +1,131 @@
+"""The workshop handouts: real PDFs printed by WeasyPrint, read back with pypdf and poppler."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from runner.notation import parse_chapter
+from runner.results import ChapterRun, ResultStore
+from runner.site.status import chapter_hash
+from tests.site.fixtures.results import LAB, STARTED, _block, _cmd
+
+LONG_COMMAND = "docker run --rm " + " ".join(f"--env VARIABLE_{n}=valeur-{n}" for n in range(14))
+LONG_LINE = "x" * 150 + " fin-de-ligne-longue"
+
+
+def handouts(book: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "runner", "handouts", *args],
+        cwd=book,
+        capture_output=True,
+        text=True,
+    )
+
+
+def text(pdf: Path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(pdf).pages]
+
+
+def add_long_chapter(book: Path) -> None:
+    """A chapter with a long command line, a long output line and a long output."""
+    path = book / "docs" / "03-long.md"
+    numbers = "\n".join(str(n) for n in range(1, 41))
+    path.write_text(
+        f"# Sorties longues\n\n```console\n$ seq 1 40\n{numbers}\n$ {LONG_COMMAND}\n...\n```\n"
+    )
+    ch = parse_chapter(path)
+    lines = [c.loc.line for c in ch.blocks[0].commands]
+    block = _block(
+        ch, 0, _cmd(lines[0], "seq 1 40", numbers), _cmd(lines[1], LONG_COMMAND, LONG_LINE)
+    )
+    ResultStore(book / "verified", book).save(
+        ChapterRun(
+            chapter="docs/03-long.md", title=ch.title, source_hash=chapter_hash(ch),
+            runner_version="0.1.0", lab_key="netns", lab=LAB, started=STARTED, duration=1.0,
+            status="passed", blocks=(block,),
+        )  # fmt: skip
+    )
+
+
+def test_a_handout_per_chapter_and_a_booklet(book: Path) -> None:
+    done = handouts(book)
+    assert done.returncode == 0, done.stderr
+    out = book / "handouts"
+    assert sorted(p.name for p in out.glob("*.pdf")) == [
+        "01-premiers-pas.pdf",
+        "02-machines.pdf",
+        "livret.pdf",
+    ]
+    pages = text(out / "01-premiers-pas.pdf")
+    assert len(pages) == 3
+    everything = "\n".join(pages)
+    assert "Premiers pas" in pages[0]
+    assert (
+        "Vérifié le 27 novembre 2026 à 09:30 UTC avec Docker Engine 20.10.24+dfsg1" in pages[0]
+    )
+    assert "Ce qu'il faut pour le lab" in pages[0] and "node-01" in pages[0]
+    assert "Objectifs : lancer un conteneur et lire ses journaux." in pages[0]
+    # A step: its checkbox, its commands with the captured value, the run's real output.
+    step = everything[everything.index("☐ Étape 2") : everything.index("☐ Étape 3")]
+    assert "$ docker logs web" in step and "start worker processes" in step
+    assert "[… 8 lignes omises …]" in step and "ligne de journal 3" not in step
+    assert "fini-réellement" in everything and "web-secret-cleanup" not in everything
+    assert "non vérifié : nécessite VirtualBox" in everything
+    assert everything.count("☐") == 8
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} / 3" in page
+    assert "Récapitulatif des commandes" in pages[-1] and "docker logs -f web" in pages[-1]
+    assert "start worker processes" not in pages[-1]  # commands only
+    booklet = text(out / "livret.pdf")
+    assert "Sommaire" in booklet[0] and "Premiers pas" in booklet[0] and "Machines" in booklet[0]
+    assert len(booklet) == 1 + 3 + len(text(out / "02-machines.pdf"))
+
+
+def test_long_output_is_trimmed_and_long_lines_stay_on_the_page(book: Path) -> None:
+    add_long_chapter(book)
+    done = handouts(book, "docs/03-long.md")
+    assert done.returncode == 0, done.stderr
+    pdf = book / "handouts" / "03-long.pdf"
+    everything = "\n".join(text(pdf))
+    assert "[… 27 lignes coupées …]" in everything
+    assert "\n40\n" in everything and "\n30\n" not in everything
+    assert "↩" in everything and "VARIABLE_13=valeur-13" in everything
+    assert "fin-de-ligne-longue" in everything
+    # poppler's word boxes: nothing is printed past the right margin (16 mm) of the A4 page.
+    poppler = shutil.which("pdftotext")
+    assert poppler is not None, "poppler-utils is part of the project's Debian packages"
+    boxes = subprocess.run(
+        [poppler, "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    page_width = float(re.search(r'<page width="([\d.]+)"', boxes).group(1))  # type: ignore[union-attr]
+    right = [float(x) for x in re.findall(r'xMax="([\d.]+)"', boxes)]
+    assert right and max(right) <= page_width - 16 / 25.4 * 72 + 1
+
+
+def test_a_stale_chapter_is_printed_with_a_warning_and_without_unverified_output(
+    book: Path,
+) -> None:
+    chapter = book / "docs" / "02-machines.md"
+    chapter.write_text(
+        chapter.read_text() + "\n```console\n$ echo nouveau\nsortie-inventée\n```\n"
+    )
+    done = handouts(book, "docs/02-machines.md")
+    assert done.returncode == 0, done.stderr
+    assert "docs/02-machines.md: chapter changed since its last passing run" in done.stderr
+    everything = " ".join("\n".join(text(book / "handouts" / "02-machines.pdf")).split())
+    assert "le chapitre a changé depuis cette vérification" in everything
+    assert "$ echo nouveau" in everything and "sortie-inventée" not in everything
+    assert "node-01" in everything  # the unchanged block keeps its real output
+
+
+@pytest.mark.parametrize("args", [["docs/absent.md"]])
+def test_usage_errors_exit_2(book: Path, args: list[str]) -> None:
+    done = handouts(book, *args)
+    assert done.returncode == 2 and "absent.md" in done.stderr
