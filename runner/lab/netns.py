@@ -139,6 +139,10 @@ class NetnsLab:
                 continue
             node_dir = self.paths.node_dir(node.name)
             status = engine.exit_status(node_dir)
+            deadline = time.monotonic() + 1.0
+            while status is None and time.monotonic() < deadline:
+                time.sleep(0.02)  # the supervising shell is writing how dockerd ended
+                status = engine.exit_status(node_dir)
             message = (f"engine of {node.name} exited (status {status})" if status is not None
                        else f"engine of {node.name} is gone (killed, no exit status)")
             out.append(NodeProblem(node.name, message, engine.log_tail(node_dir)))

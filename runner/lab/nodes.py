@@ -124,6 +124,9 @@ def kill(paths: LabPaths, lab: LabState, node: NodeState) -> NodeState:
 
 def start(paths: LabPaths, lab: LabState, node: NodeState) -> NodeState:
     engine.kill(node_group(lab.id, node))  # what a dead engine left (shims, containers)
+    # A machine boots with an empty /run (tmpfs): stale pid files and sockets of a killed
+    # engine would make the new one wait for a containerd that is not there.
+    shutil.rmtree(paths.node_dir(node.name) / "run", ignore_errors=True)
     node = _desire(paths, node, "running")
     start_engine(paths, lab, node)
     engine.wait_ready(node.name, paths.node_dir(node.name))
