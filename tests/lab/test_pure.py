@@ -1,0 +1,66 @@
+"""The parts that need no engine: Go template and tabwriter, natural sort, images, capabilities."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from io import BytesIO
+
+from runner.lab import capabilities, gotemplate, images
+from runner.lab.state import natural_key
+
+
+def test_tabwriter_matches_docker_machine_documentation() -> None:
+    # `docker-machine ls` as printed in docker-machine's reference page.
+    text = ("NAME\tACTIVE\tDRIVER\tSTATE\tURL\tSWARM\tDOCKER\tERRORS\n"
+            "default\t-\tvirtualbox\tRunning\ttcp://192.168.99.100:2376\t\tv1.9.1\t\n")
+    lines = gotemplate.tabwrite(text).splitlines()
+    assert lines[0] == ("NAME      ACTIVE   DRIVER       STATE     URL                         "
+                        "SWARM   DOCKER   ERRORS")
+    assert lines[1].rstrip() == ("default   -        virtualbox   Running   "
+                                 "tcp://192.168.99.100:2376           v1.9.1")
+
+
+def test_template_fields_functions_and_errors() -> None:
+    data = {"Name": "n1", "Driver": {"IPAddress": "10.0.0.1", "Port": 22}, "On": True}
+    assert gotemplate.render("{{.Name}} {{ .Driver.IPAddress }} {{.On}}", data) == (
+        "n1 10.0.0.1 true")
+    assert gotemplate.render("{{json .Driver}}", data) == '{"IPAddress":"10.0.0.1","Port":22}'
+    for bad, message in (("{{.Nope}}", "can't evaluate field Nope"),
+                         ("{{frob .Name}}", 'function "frob" not defined')):
+        try:
+            gotemplate.render(bad, data)
+        except gotemplate.TemplateError as exc:
+            assert message in str(exc)
+        else:
+            raise AssertionError(f"{bad} rendered")
+
+
+def test_natural_sort_like_docker_machine() -> None:
+    names = ["node-10", "Node-2", "node-1", "manager"]
+    assert sorted(names, key=natural_key) == ["manager", "node-1", "Node-2", "node-10"]
+
+
+def test_image_archive_is_reproducible_and_complete() -> None:
+    defs = images.definitions()
+    first, second = images.build_archive(defs), images.build_archive(defs)
+    assert first == second  # same image IDs on every machine and run
+    with tarfile.open(fileobj=BytesIO(first)) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+        tags = [t for m in manifest for t in m["RepoTags"]]
+        assert tags == ["busybox:latest", "web:latest"]
+        web = next(m for m in manifest if "web:latest" in m["RepoTags"])
+        base = next(m for m in manifest if "busybox:latest" in m["RepoTags"])
+        assert web["Layers"][: len(base["Layers"])] == base["Layers"]  # shares busybox's layer
+        layer = tarfile.open(fileobj=tar.extractfile(web["Layers"][-1]))  # type: ignore[arg-type]
+        cgi = layer.getmember("var/www/cgi-bin/index.cgi")
+        assert cgi.mode & 0o111
+
+
+def test_capabilities_say_why() -> None:
+    caps = capabilities.probe()
+    assert {"ipvs", "overlay", "overlayfs"} <= set(caps)
+    for cap in caps.values():
+        assert cap.reason
+    if not caps["ipvs"].present:
+        assert "mode=host" in caps["ipvs"].reason and "routing mesh" in caps["ipvs"].reason

@@ -1,0 +1,158 @@
+"""The docker-machine stand-in in an empty lab (`verify: {lab: {}}`): the chapter creates its
+nodes itself. Formats and messages are docker-machine 0.16's."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from runner.lab.netns import NetnsLab, NetnsProvider
+from tests.lab.conftest import Run, lab_resources, shell
+
+
+@pytest.fixture(scope="module")
+def empty_lab(provider: NetnsProvider) -> Iterator[NetnsLab]:
+    lab = provider.up(())
+    try:
+        yield lab
+    finally:
+        lab.down()
+    assert lab_resources(lab.state.id) == []
+
+
+@pytest.fixture(scope="module")
+def run(empty_lab: NetnsLab) -> Run:
+    return shell(empty_lab)
+
+
+@pytest.fixture(scope="module")
+def created(run: Run) -> str:
+    return run("docker-machine create -d virtualbox node-1 && "
+               "docker-machine create --driver=generic --engine-label zone=a node-2").stdout
+
+
+def test_empty_lab_lists_no_machine(empty_lab: NetnsLab) -> None:
+    out = shell(empty_lab)("docker-machine ls").stdout
+    assert out == "NAME   ACTIVE   DRIVER   STATE   URL   SWARM   DOCKER   ERRORS\n"
+
+
+def test_create_says_what_stands_in(created: str, run: Run, empty_lab: NetnsLab) -> None:
+    lines = created.splitlines()
+    assert lines[0] == "Running pre-create checks..."
+    assert '(node-1) Standing in for driver "virtualbox"' in created
+    assert "Docker is up and running!" in lines
+    assert lines[-1].endswith("run: docker-machine env node-2")
+    assert empty_lab.info().stands_in_for == {"node-1": "virtualbox", "node-2": "generic"}
+    inspect = json.loads(run("docker-machine inspect node-1").stdout)
+    assert inspect["DriverName"] == "netns" and inspect["Driver"]["StandsInFor"] == "virtualbox"
+    labels = run("eval $(docker-machine env node-2) && docker info --format '{{.Labels}}'").stdout
+    assert "zone=a" in labels and "provider=netns" in labels
+
+
+def test_ls_columns_format_quiet_filter(created: str, run: Run) -> None:
+    rows = run("docker-machine ls").stdout.splitlines()
+    ip1 = run("docker-machine ip node-1").stdout.strip()
+    assert rows[0].startswith("NAME     ACTIVE   DRIVER   STATE     URL ")
+    assert rows[1].split() == ["node-1", "-", "netns", "Running", f"tcp://{ip1}:2376",
+                               "v" + run("docker-machine version node-1").stdout.strip()[1:]]
+    assert run("docker-machine ls -q").stdout == "node-1\nnode-2\n"
+    assert run("docker-machine ls --format '{{.Name}}: {{.DriverName}} {{.State}}'").stdout == (
+        "node-1: netns Running\nnode-2: netns Running\n")
+    table = run("docker-machine ls --format 'table {{.Name}}\\t{{.URL}}'").stdout.splitlines()
+    assert table[0].split() == ["NAME", "URL"]
+    assert run("docker-machine ls --filter name=2 -q").stdout == "node-2\n"
+    bad = run("docker-machine ls --filter color=red", check=False)
+    assert (bad.returncode, bad.stderr) == (1, "Unsupported filter key 'color'\n")
+
+
+def test_env_eval_active_and_unset(created: str, run: Run, empty_lab: NetnsLab) -> None:
+    ip = run("docker-machine ip node-1").stdout.strip()
+    env = run("docker-machine env node-1").stdout
+    assert env == (
+        'export DOCKER_TLS_VERIFY="1"\n'
+        f'export DOCKER_HOST="tcp://{ip}:2376"\n'
+        f'export DOCKER_CERT_PATH="{empty_lab.paths.machine_dir("node-1")}"\n'
+        'export DOCKER_MACHINE_NAME="node-1"\n'
+        "# Run this command to configure your shell: \n"
+        "# eval $(docker-machine env node-1)\n")
+    both = run("eval $(docker-machine env node-1) && docker-machine active && "
+               "docker-machine ls --format '{{.Name}}{{.Active}}' && "
+               "docker info --format '{{.Name}}'").stdout
+    assert both == "node-1\nnode-1*\nnode-2-\nnode-1\n"
+    unset = run("docker-machine env -u").stdout
+    assert unset.splitlines()[:4] == ["unset DOCKER_TLS_VERIFY", "unset DOCKER_HOST",
+                                      "unset DOCKER_CERT_PATH", "unset DOCKER_MACHINE_NAME"]
+    assert unset.splitlines()[-1] == "# eval $(docker-machine env -u)"
+    none = run("docker-machine active", check=False)
+    assert (none.returncode, none.stderr) == (1, "No active host found\n")
+
+
+def test_url_status_config_inspect_format(created: str, run: Run, empty_lab: NetnsLab) -> None:
+    ip = run("docker-machine ip node-2").stdout.strip()
+    assert run("docker-machine url node-2").stdout == f"tcp://{ip}:2376\n"
+    assert run("docker-machine status node-2").stdout == "Running\n"
+    certs = empty_lab.paths.certs
+    assert run("docker-machine config node-2").stdout.splitlines() == [
+        "--tlsverify", f'--tlscacert="{certs}/ca.pem"', f'--tlscert="{certs}/cert.pem"',
+        f'--tlskey="{certs}/key.pem"', f"-H=tcp://{ip}:2376"]
+    assert run("docker $(docker-machine config node-2) info --format '{{.Name}}'").stdout == (
+        "node-2\n")
+    assert run("docker-machine inspect --format='{{.Driver.IPAddress}}' node-2").stdout == (
+        ip + "\n")
+
+
+def test_errors_are_docker_machines(created: str, run: Run) -> None:
+    cases = {
+        "docker-machine frobnicate": "docker-machine: 'frobnicate' is not a docker-machine "
+                                     "command. See 'docker-machine --help'.\n",
+        "docker-machine ip nope": 'Host does not exist: "nope"\n',
+        "docker-machine create -d virtualbox node-1": 'Host already exists: "node-1"\n',
+        "docker-machine env": "Error: Expected one machine name as an argument\n",
+    }
+    for command, message in cases.items():
+        proc = run(command, check=False)
+        assert (proc.returncode, proc.stderr) == (1, message), command
+    bad = run("docker-machine create -d virtualbox bad_name", check=False)
+    assert bad.returncode == 1 and "Invalid hostname specified" in bad.stderr
+    assert run("docker-machine ls -q").stdout == "node-1\nnode-2\n"
+
+
+def test_stop_start_kill_restart_really_act(created: str, run: Run, empty_lab: NetnsLab) -> None:
+    assert run("docker-machine stop node-2").stdout == (
+        'Stopping "node-2"...\nMachine "node-2" was stopped.\n')
+    down = run("eval $(docker-machine env node-1) && "
+               "docker -H tcp://$(docker-machine inspect -f '{{.Driver.IPAddress}}' node-2):2376 "
+               "info", check=False)
+    assert down.returncode != 0
+    assert run("docker-machine ls --filter state=Stopped -q").stdout == "node-2\n"
+    again = run("docker-machine stop node-2", check=False)
+    assert again.stderr == 'Machine "node-2" is already stopped.\n'
+    ssh = run("docker-machine ssh node-2 true", check=False)
+    assert ssh.stderr == 'Error: Cannot run SSH command: Host "node-2" is not running\n'
+    started = run("docker-machine start node-2").stdout.splitlines()
+    assert started[:2] == ['Starting "node-2"...', 'Machine "node-2" was started.']
+    assert run("docker-machine ssh node-2 docker info --format '{{.Name}}'").stdout == "node-2\n"
+    assert run("docker-machine kill node-2").stdout == (
+        'Killing "node-2"...\nMachine "node-2" was killed.\n')
+    assert run("docker-machine status node-2").stdout == "Stopped\n"
+    restarted = run("docker-machine restart node-2").stdout
+    assert restarted.startswith('Restarting "node-2"...\n')
+    assert run("docker-machine status node-2").stdout == "Running\n"
+    assert empty_lab.problems() == []
+
+
+def test_rm_asks_then_removes_everything(created: str, run: Run, empty_lab: NetnsLab) -> None:
+    kept = subprocess.run(["bash", "-c", "echo n | docker-machine rm node-2"],
+                          env={**empty_lab.session_env(), "HOME": "/root"},
+                          capture_output=True, text=True)
+    assert "Are you sure? (y/n): " in kept.stdout
+    assert run("docker-machine ls -q").stdout == "node-1\nnode-2\n"
+    out = run("docker-machine rm -y node-2").stdout
+    assert out == ("About to remove node-2\nWARNING: This action will delete both local "
+                   "reference and remote instance.\nSuccessfully removed node-2\n")
+    assert run("docker-machine ls -q").stdout == "node-1\n"
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert f"bkl{empty_lab.state.id}-1" not in netns
