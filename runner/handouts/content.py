@@ -201,7 +201,9 @@ def verification_line(state: ChapterState) -> str:
     run = state.passing
     if run is None:
         return "Non vérifié : aucune exécution réussie n'est enregistrée pour ce chapitre."
-    line = f"Vérifié le {fr.date_fr(run.started)} avec {fr.engine_fr(run.lab)} ({fr.lab_fr(run.lab)})"
+    line = (
+        f"Vérifié le {fr.date_fr(run.started)} avec {fr.engine_fr(run.lab)} ({fr.lab_fr(run.lab)})"
+    )
     if state.kind == "stale":
         line += " ; le chapitre a changé depuis cette vérification"
     return line + "."

@@ -5,18 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+)
 
 from runner.handouts.content import Handout, wrap
 from runner.site import fr
 
 
 def make_env(custom_dir: Path | None = None) -> Environment:
-    loaders = [FileSystemLoader(str(custom_dir))] if custom_dir is not None else []
+    loaders: list[BaseLoader] = [FileSystemLoader(str(custom_dir))] if custom_dir else []
     loaders.append(PackageLoader("runner.handouts", "templates"))
-    env = Environment(
-        loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined
-    )
+    env = Environment(loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined)
     env.globals.update(plural=fr.plural, wrap=wrap)
     return env
 
@@ -40,4 +45,3 @@ def write_pdf(document: str, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
-

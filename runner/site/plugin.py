@@ -24,6 +24,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
+from runner.model import Block
 from runner.results import ResultStore
 from runner.site import render, splice
 from runner.site.book import Problem, load_chapter, may_have_blocks
@@ -34,14 +35,14 @@ CSS = "assets/verified/verified.css"
 _ASSETS = Path(__file__).parent / "assets"
 
 
-class VerifiedConfig(Config):
+class VerifiedConfig(Config):  # type: ignore[no-untyped-call]  # mkdocs is untyped there
     results = c.Type(str, default="verified")
     report = c.Type(str, default="rapport-verification.md")
     report_title = c.Type(str, default="Rapport de vérification")
     header = c.Type(bool, default=True)  # the chapter's summary under its title
 
 
-class VerifiedPlugin(BasePlugin[VerifiedConfig]):
+class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-call]
     def __init__(self) -> None:
         self.env: Environment | None = None
         self.store: ResultStore | None = None
@@ -98,8 +99,9 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):
         if page is None:  # an explicit nav leaves generated pages out
             page = Page(self.config.report_title, report, config)
         else:
-            nav.items.remove(page) if page in nav.items else None
-            nav.pages.remove(page) if page in nav.pages else None
+            for listing in (nav.items, nav.pages):
+                if page in listing:
+                    listing.remove(page)
         # The report goes last, after the chapters.
         nav.items.append(page)
         nav.pages.append(page)
@@ -124,7 +126,7 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):
             return markdown
         states = {b.block.index: b for b in state.blocks}
 
-        def block_html(block: Any) -> str | None:
+        def block_html(block: Block) -> str | None:
             if block.options.hidden:
                 return None
             return render.render_block(env, states[block.index])
@@ -136,9 +138,7 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):
         self.placeholders[page.file.src_uri] = done.placeholders
         return done.markdown
 
-    def on_page_content(
-        self, html: str, *, page: Page, config: MkDocsConfig, files: Files
-    ) -> str:
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         placeholders = self.placeholders.get(page.file.src_uri)
         return splice.fill_placeholders(html, placeholders) if placeholders else html
 

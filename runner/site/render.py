@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+)
 
 from runner.site import fr, transcript
 from runner.site.status import BlockState, ChapterState
@@ -15,8 +24,12 @@ from runner.site.transcript import Transcript
 TEMPLATES = "verified"  # the folder a theme's custom_dir overrides, e.g. custom_dir/verified/
 
 
+@functools.lru_cache(maxsize=8)
 def make_env(custom_dir: Path | None = None) -> Environment:
-    loaders = []
+    """One environment per theme folder and process, so `mkdocs serve` compiles templates once;
+    compiled templates are also cached on disk (Jinja's per-user cache in the temp folder)
+    because compiling them costs more than the rest of the plugin. Edited templates reload."""
+    loaders: list[BaseLoader] = []
     if custom_dir is not None:
         loaders.append(FileSystemLoader(str(custom_dir)))
     loaders.append(PackageLoader("runner.site", "templates"))
@@ -26,6 +39,8 @@ def make_env(custom_dir: Path | None = None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=StrictUndefined,
+        auto_reload=True,
+        bytecode_cache=FileSystemBytecodeCache(),
     )
     env.filters["date_fr"] = fr.date_fr
     env.filters["duration_fr"] = fr.duration_fr

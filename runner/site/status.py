@@ -86,9 +86,7 @@ def _find(run: ChapterRun | None, block: Block, same_source: bool) -> BlockResul
     return matches[0] if len(matches) == 1 else None
 
 
-def block_state(
-    block: Block, record: ChapterRecord, current: str
-) -> BlockState:
+def block_state(block: Block, record: ChapterRecord, current: str) -> BlockState:
     passing, latest = record.passing, record.latest
     shown = _find(passing, block, passing is not None and passing.source_hash == current)
     if shown is not None and shown.status != "passed":

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from runner.model import Block, Command
-from runner.notation.patterns import Literal, Placeholder, PatternError, tokenize
+from runner.notation.patterns import Literal, PatternError, Placeholder, tokenize
 from runner.results import BlockResult, ChapterRun, CommandResult
 
 

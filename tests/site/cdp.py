@@ -6,6 +6,7 @@ ended by NUL. Enough to open a page, click like a user and read the clipboard.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -106,10 +107,8 @@ class Browser:
         return result["result"].get("value")
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(CDPError, OSError):
             self.send("Browser.close")
-        except (CDPError, OSError):
-            pass
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -57,9 +57,7 @@ def page(served: str, tmp_path: Path) -> Iterator[tuple[Browser, str]]:
     browser = Browser(CHROMIUM, tmp_path / "profile")
     try:
         target = browser.send("Target.createTarget", url="about:blank")["targetId"]
-        session = browser.send("Target.attachToTarget", targetId=target, flatten=True)[
-            "sessionId"
-        ]
+        session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         browser.send("Page.enable", session)
         browser.send(
             "Browser.grantPermissions",

@@ -47,10 +47,17 @@ def add_long_chapter(book: Path) -> None:
     )
     ResultStore(book / "verified", book).save(
         ChapterRun(
-            chapter="docs/03-long.md", title=ch.title, source_hash=chapter_hash(ch),
-            runner_version="0.1.0", lab_key="netns", lab=LAB, started=STARTED, duration=1.0,
-            status="passed", blocks=(block,),
-        )  # fmt: skip
+            chapter="docs/03-long.md",
+            title=ch.title,
+            source_hash=chapter_hash(ch),
+            runner_version="0.1.0",
+            lab_key="netns",
+            lab=LAB,
+            started=STARTED,
+            duration=1.0,
+            status="passed",
+            blocks=(block,),
+        )
     )
 
 
@@ -67,9 +74,7 @@ def test_a_handout_per_chapter_and_a_booklet(book: Path) -> None:
     assert len(pages) == 3
     everything = "\n".join(pages)
     assert "Premiers pas" in pages[0]
-    assert (
-        "Vérifié le 27 novembre 2026 à 09:30 UTC avec Docker Engine 20.10.24+dfsg1" in pages[0]
-    )
+    assert "Vérifié le 27 novembre 2026 à 09:30 UTC avec Docker Engine 20.10.24+dfsg1" in pages[0]
     assert "Ce qu'il faut pour le lab" in pages[0] and "node-01" in pages[0]
     assert "Objectifs : lancer un conteneur et lire ses journaux." in pages[0]
     # A step: its checkbox, its commands with the captured value, the run's real output.
@@ -113,9 +118,7 @@ def test_a_stale_chapter_is_printed_with_a_warning_and_without_unverified_output
     book: Path,
 ) -> None:
     chapter = book / "docs" / "02-machines.md"
-    chapter.write_text(
-        chapter.read_text() + "\n```console\n$ echo nouveau\nsortie-inventée\n```\n"
-    )
+    chapter.write_text(chapter.read_text() + "\n```console\n$ echo nouveau\nsortie-inventée\n```\n")
     done = handouts(book, "docs/02-machines.md")
     assert done.returncode == 0, done.stderr
     assert "docs/02-machines.md: chapter changed since its last passing run" in done.stderr

@@ -125,10 +125,14 @@ def test_a_failed_latest_run_is_shown_beside_the_passing_output(book: Path) -> N
     blocks = list(run.blocks)
     old = blocks[2]
     blocks[2] = BlockResult(
-        index=old.index, line=old.line, status="failed", session=old.session,
-        reason="sortie différente à la ligne 24", source_hash=old.source_hash,
+        index=old.index,
+        line=old.line,
+        status="failed",
+        session=old.session,
+        reason="sortie différente à la ligne 24",
+        source_hash=old.source_hash,
         commands=old.commands,
-    )  # fmt: skip
+    )
     ResultStore(book / "verified", book).save(
         type(run)(**{**run.__dict__, "blocks": tuple(blocks), "started": "2026-11-27T10:00:00"})
     )
@@ -152,6 +156,10 @@ def test_a_theme_overrides_the_templates(book: Path) -> None:
     overrides.mkdir(parents=True)
     (overrides / "badge.html").write_text('<p class="mon-badge">{{ view.kind }}</p>\n')
     config = book / "mkdocs.yml"
-    config.write_text(config.read_text().replace("  name: material\n", "  name: material\n  custom_dir: overrides\n"))
+    config.write_text(
+        config.read_text().replace(
+            "  name: material\n", "  name: material\n  custom_dir: overrides\n"
+        )
+    )
     page = build(book, "--strict").page(CHAPTER)
     assert '<p class="mon-badge">verified</p>' in page and "vb-badge" not in page
