@@ -173,9 +173,9 @@ def _run_one(
     lab: Lab | None = None
     try:
         if item.chapter.lab is not None:
-            from runner.lab import get_provider
+            from runner.lab import default_provider
 
-            provider = get_provider(item.chapter.lab.provider or options.provider)
+            provider = default_provider(item.chapter.lab.provider or options.provider or "netns")
             reporter.lab_starting(item.chapter.lab.nodes, provider.name)
             lab = provider.up(item.chapter.lab.nodes)
         ctx = RunContext(
