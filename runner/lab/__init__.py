@@ -32,5 +32,12 @@ def default_provider(name: str = "netns") -> Provider:
     raise LabError(f"unknown lab provider {name!r}: use one of {', '.join(PROVIDERS)}")
 
 
-__all__ = ["PROVIDERS", "Capability", "Lab", "LabError", "NodeProblem", "Provider",
-           "default_provider"]
+__all__ = [
+    "PROVIDERS",
+    "Capability",
+    "Lab",
+    "LabError",
+    "NodeProblem",
+    "Provider",
+    "default_provider",
+]

@@ -37,19 +37,27 @@ def probe() -> dict[str, Capability]:
     if Path("/proc/net/ip_vs").exists():
         present, why = True, "/proc/net/ip_vs is present"
     caps["ipvs"] = Capability(
-        "ipvs", present,
-        why if present else why + ": Swarm's routing mesh does not answer on published ports; "
-        "--publish mode=host and --endpoint-mode dnsrr work")
+        "ipvs",
+        present,
+        why
+        if present
+        else why + ": Swarm's routing mesh does not answer on published ports; "
+        "--publish mode=host and --endpoint-mode dnsrr work",
+    )
     present, why = _module("vxlan")
     caps["overlay"] = Capability(
-        "overlay", present, why if present else why + ": overlay networks cannot be created")
+        "overlay", present, why if present else why + ": overlay networks cannot be created"
+    )
     try:
         fs = Path("/proc/filesystems").read_text()
     except OSError:
         fs = ""
     has_ovl = "\toverlay\n" in fs
     caps["overlayfs"] = Capability(
-        "overlayfs", has_ovl,
-        "overlay filesystem available (storage driver overlay2)" if has_ovl
-        else "no overlay filesystem: engines use the slower vfs storage driver")
+        "overlayfs",
+        has_ovl,
+        "overlay filesystem available (storage driver overlay2)"
+        if has_ovl
+        else "no overlay filesystem: engines use the slower vfs storage driver",
+    )
     return caps

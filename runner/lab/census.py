@@ -7,6 +7,7 @@ mount. The image cache (/var/cache/book-lab) is a cache, not a lab resource.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,10 +81,8 @@ def teardown(lab_id: str, root: Path = ROOT) -> None:
 def tidy_root(root: Path = ROOT) -> None:
     """Drop the empty shared folders once no lab is left."""
     cgroups.remove_top_if_empty()
-    try:
+    with contextlib.suppress(OSError):
         root.rmdir()
-    except OSError:
-        pass
 
 
 def clean_stale(root: Path = ROOT) -> list[str]:

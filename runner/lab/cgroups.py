@@ -7,6 +7,7 @@ Containers land there because each engine runs with `--cgroup-parent /booklab/<l
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -136,8 +137,5 @@ def lab_groups() -> dict[str, list[str]]:
 
 def remove_top_if_empty() -> None:
     for hierarchy in hierarchies():
-        top = hierarchy / CGROUP_TOP
-        try:
-            os.rmdir(top)
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            os.rmdir(hierarchy / CGROUP_TOP)

@@ -23,8 +23,11 @@ from runner.lab.state import ROOT, LabPaths, global_lock, lab_ids, load_lab, loa
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m runner lab", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m runner lab",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="action", required=True)
     up = sub.add_parser("up", help="create a lab kept until `lab down`")
     up.add_argument("names", nargs="*", help="node names (default: node-01..node-N)")
@@ -41,8 +44,10 @@ def _up(names: list[str], count: int | None) -> int:
     wanted = tuple(names) or tuple(f"node-{i:02d}" for i in range(1, (count or 0) + 1))
     lab = NetnsProvider(manual=True).up(wanted)
     env = lab.session_env()
-    print(f"# lab {lab.state.id} ({lab.state.subnet}) with {len(wanted)} node(s); "
-          f"remove it with: python -m runner lab down {lab.state.id}")
+    print(
+        f"# lab {lab.state.id} ({lab.state.subnet}) with {len(wanted)} node(s); "
+        f"remove it with: python -m runner lab down {lab.state.id}"
+    )
     for key, value in env.items():
         print(f"export {key}={shlex.quote(value)}")
     return 0
@@ -80,8 +85,11 @@ def _status() -> int:
         if state is None:
             print(f"lab {lab_id}: unreadable (stale? `python -m runner lab down`)")
             continue
-        owner = "by hand" if state.manual else (
-            f"run {state.owner_pid}" if census_mod.lab_is_live(lab_id) else "stale")
+        owner = (
+            "by hand"
+            if state.manual
+            else (f"run {state.owner_pid}" if census_mod.lab_is_live(lab_id) else "stale")
+        )
         print(f"lab {lab_id}  {state.subnet}  {owner}  MACHINE_STORAGE_PATH={paths.storage}")
         for node in load_nodes(paths):
             print(f"  {node.name:<16} {node.ip:<16} {nodes.state(paths, node)}")

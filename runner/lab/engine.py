@@ -10,6 +10,7 @@ sees its own engine log, data, certificates and sockets at the usual paths.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -60,8 +61,14 @@ class _UnixHTTP(http.client.HTTPConnection):
         self.sock = sock
 
 
-def api(sock: Path, method: str, url: str, body: Any = None, timeout: float = 10.0,
-        headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+def api(
+    sock: Path,
+    method: str,
+    url: str,
+    body: Any = None,
+    timeout: float = 10.0,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, bytes]:
     conn = _UnixHTTP(sock, timeout)
     try:
         conn.request(method, url, body=body, headers=headers or {})
@@ -89,8 +96,10 @@ def prepare_dirs(node_dir: Path) -> None:
 def dockerd_args(ip: str, cgroup_parent: str, labels: tuple[str, ...], storage: str) -> list[str]:
     args = [
         "--debug",
-        "-H", "unix:///var/run/docker.sock",
-        "-H", f"tcp://{ip}:2376",
+        "-H",
+        "unix:///var/run/docker.sock",
+        "-H",
+        f"tcp://{ip}:2376",
         "--tlsverify",
         "--tlscacert=/etc/docker/ca.pem",
         "--tlscert=/etc/docker/server.pem",
@@ -107,13 +116,38 @@ def start(node: str, node_dir: Path, netns: str, engine_group: str, args: list[s
     prepare_dirs(node_dir)
     (node_dir / "log" / "docker.exit").unlink(missing_ok=True)
     procs = cgroups.ensure(engine_group) / "cgroup.procs"
-    env = {"PATH": CLEAN_PATH, "LAB_NODE": node, "LAB_NODE_DIR": str(node_dir),
-           "LAB_CGROUP_PROCS": str(procs)}
-    cmd = ["setsid", "-f", "nsenter", f"--net=/run/netns/{netns}", "unshare", "--uts",
-           "--mount", "--propagation", "private", "sh", "-c", START_SCRIPT, "lab-node", *args]
+    env = {
+        "PATH": CLEAN_PATH,
+        "LAB_NODE": node,
+        "LAB_NODE_DIR": str(node_dir),
+        "LAB_CGROUP_PROCS": str(procs),
+    }
+    cmd = [
+        "setsid",
+        "-f",
+        "nsenter",
+        f"--net=/run/netns/{netns}",
+        "unshare",
+        "--uts",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        START_SCRIPT,
+        "lab-node",
+        *args,
+    ]
     with open(log_path(node_dir), "ab") as log:
-        subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                       check=True, close_fds=True)
+        subprocess.run(
+            cmd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            check=True,
+            close_fds=True,
+        )
 
 
 def ping(node_dir: Path, timeout: float = 1.0) -> bool:
@@ -128,8 +162,10 @@ def wait_ready(node: str, node_dir: Path, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not ping(node_dir):
         if time.monotonic() > deadline or exit_status(node_dir) is not None:
-            raise EngineError(f"engine of {node} did not answer within {timeout:.0f} s; "
-                              f"last log lines:\n{log_tail(node_dir)}")
+            raise EngineError(
+                f"engine of {node} did not answer within {timeout:.0f} s; "
+                f"last log lines:\n{log_tail(node_dir)}"
+            )
         time.sleep(0.02)
 
 
@@ -147,9 +183,14 @@ def version(node_dir: Path) -> str | None:
 def load_images(node: str, node_dir: Path, archive: Path) -> None:
     size = archive.stat().st_size
     with archive.open("rb") as fh:
-        status, body = api(socket_path(node_dir), "POST", "/images/load?quiet=1", body=fh,
-                           timeout=60.0, headers={"Content-Type": "application/x-tar",
-                                                  "Content-Length": str(size)})
+        status, body = api(
+            socket_path(node_dir),
+            "POST",
+            "/images/load?quiet=1",
+            body=fh,
+            timeout=60.0,
+            headers={"Content-Type": "application/x-tar", "Content-Length": str(size)},
+        )
     if status != 200 or b'"error' in body:
         raise EngineError(f"loading the lab images into {node} failed: {body[:300]!r}")
 
@@ -191,10 +232,8 @@ def stop(node_dir: Path, node_group: str, timeout: float = 20.0) -> None:
     """Graceful: SIGTERM dockerd (it stops its containers), then kill what is left."""
     p = pid(node_dir)
     if p is not None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(p, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         deadline = time.monotonic() + timeout
         while pid(node_dir) is not None and time.monotonic() < deadline:
             time.sleep(0.05)

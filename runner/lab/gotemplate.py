@@ -37,8 +37,9 @@ def _lookup(data: Any, path: str, name: str) -> Any:
         if isinstance(value, dict) and part in value:
             value = value[part]
         else:
-            raise TemplateError(f'template: {name}:1: executing "{name}" at <{path}>: '
-                                f"can't evaluate field {part}")
+            raise TemplateError(
+                f'template: {name}:1: executing "{name}" at <{path}>: can\'t evaluate field {part}'
+            )
     return value
 
 
@@ -48,8 +49,9 @@ def _eval(expr: str, data: Any, name: str) -> str:
         raise TemplateError(f"template: {name}:1: missing value for command")
     if words[0].startswith("."):
         if len(words) != 1:
-            raise TemplateError(f"template: {name}:1: can't give argument to non-function "
-                                f"{words[0]}")
+            raise TemplateError(
+                f"template: {name}:1: can't give argument to non-function {words[0]}"
+            )
         return go_str(_lookup(data, words[0], name))
     func = words[0]
     if func not in FUNCS:
@@ -63,7 +65,8 @@ def _eval(expr: str, data: Any, name: str) -> str:
         text = go_str(args[0]) if args else ""
         return text.upper() if func == "upper" else text.lower()
     fmt = str(args[0]) if args else ""
-    return re.sub(r"%[svdq]", lambda _m, it=iter(args[1:]): go_str(next(it, "")), fmt)
+    rest = iter(args[1:])
+    return re.sub(r"%[svdq]", lambda _m: go_str(next(rest, "")), fmt)
 
 
 def render(template: str, data: Any, name: str = "") -> str:

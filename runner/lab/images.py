@@ -5,7 +5,7 @@ optional `rootfs/` whose files are laid over the base. The base of all is Debian
 busybox-static. The images are written straight in `docker save` format (one layer per
 folder, fixed timestamps, so image IDs are the same on every machine and every run), cached
 under /var/cache/book-lab, and sent to each engine's `POST /images/load` when a node is made.
-See runner/lab/IMAGES.md for authors.
+See runner/lab/README.md (Images) for authors.
 """
 
 from __future__ import annotations
@@ -50,26 +50,45 @@ def definitions(folder: Path = IMAGES_DIR) -> list[ImageDef]:
         spec_file = d / "image.json"
         try:
             spec = json.loads(spec_file.read_text(encoding="utf-8"))
-            config: dict[str, Any] = {"Env": [PATH_ENV, *spec.get("env", [])],
-                                      "Cmd": spec.get("cmd")}
-            for key, field in (("entrypoint", "Entrypoint"), ("workdir", "WorkingDir"),
-                               ("stop_signal", "StopSignal"), ("user", "User")):
+            config: dict[str, Any] = {
+                "Env": [PATH_ENV, *spec.get("env", [])],
+                "Cmd": spec.get("cmd"),
+            }
+            for key, field in (
+                ("entrypoint", "Entrypoint"),
+                ("workdir", "WorkingDir"),
+                ("stop_signal", "StopSignal"),
+                ("user", "User"),
+            ):
                 if key in spec:
                     config[field] = spec[key]
             if spec.get("expose"):
                 config["ExposedPorts"] = {p: {} for p in spec["expose"]}
-            defs.append(ImageDef(name=d.name, tags=tuple(spec["tags"]), base=spec.get("base"),
-                                 config=config,
-                                 rootfs=(d / "rootfs") if (d / "rootfs").is_dir() else None,
-                                 comment=spec.get("comment", "")))
+            defs.append(
+                ImageDef(
+                    name=d.name,
+                    tags=tuple(spec["tags"]),
+                    base=spec.get("base"),
+                    config=config,
+                    rootfs=(d / "rootfs") if (d / "rootfs").is_dir() else None,
+                    comment=spec.get("comment", ""),
+                )
+            )
         except (ValueError, KeyError, TypeError) as exc:
-            raise ImageError(f"{spec_file}:1: bad image definition ({exc}); see "
-                             "runner/lab/IMAGES.md") from exc
+            raise ImageError(
+                f"{spec_file}:1: bad image definition ({exc}); see runner/lab/README.md"
+            ) from exc
     return defs
 
 
-def _add(tar: tarfile.TarFile, name: str, kind: bytes, data: bytes = b"", mode: int = 0o755,
-         link: str = "") -> None:
+def _add(
+    tar: tarfile.TarFile,
+    name: str,
+    kind: bytes,
+    data: bytes = b"",
+    mode: int = 0o755,
+    link: str = "",
+) -> None:
     info = tarfile.TarInfo(name)
     info.type, info.mode, info.mtime, info.linkname = kind, mode, EPOCH, link
     info.uid = info.gid = 0
@@ -80,18 +99,38 @@ def _add(tar: tarfile.TarFile, name: str, kind: bytes, data: bytes = b"", mode: 
 def busybox_layer() -> bytes:
     if not BUSYBOX.is_file():
         raise ImageError(f"{BUSYBOX} is missing: run `apt-get install busybox-static`")
-    applets = subprocess.run([str(BUSYBOX), "--list"], capture_output=True, text=True,
-                             check=True).stdout.split()
+    applets = subprocess.run(
+        [str(BUSYBOX), "--list"], capture_output=True, text=True, check=True
+    ).stdout.split()
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        for d in ("bin", "dev", "etc", "home", "proc", "root", "sys", "tmp", "usr", "usr/bin",
-                  "usr/sbin", "sbin", "var", "var/www"):
+        for d in (
+            "bin",
+            "dev",
+            "etc",
+            "home",
+            "proc",
+            "root",
+            "sys",
+            "tmp",
+            "usr",
+            "usr/bin",
+            "usr/sbin",
+            "sbin",
+            "var",
+            "var/www",
+        ):
             _add(tar, d, tarfile.DIRTYPE, mode=0o1777 if d == "tmp" else 0o755)
         _add(tar, "bin/busybox", tarfile.REGTYPE, BUSYBOX.read_bytes())
         for applet in sorted(set(applets) - {"busybox"}):
             _add(tar, f"bin/{applet}", tarfile.SYMTYPE, mode=0o777, link="busybox")
-        _add(tar, "etc/passwd", tarfile.REGTYPE, b"root:x:0:0:root:/root:/bin/sh\n"
-             b"nobody:x:65534:65534:nobody:/home:/bin/false\n", 0o644)
+        _add(
+            tar,
+            "etc/passwd",
+            tarfile.REGTYPE,
+            b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n",
+            0o644,
+        )
         _add(tar, "etc/group", tarfile.REGTYPE, b"root:x:0:\nnogroup:x:65534:\n", 0o644)
     return buf.getvalue()
 
@@ -129,8 +168,10 @@ def build_archive(defs: list[ImageDef]) -> bytes:
             own = busybox_layer()
         else:
             if d.base not in by_name:
-                raise ImageError(f"{IMAGES_DIR / d.name / 'image.json'}:1: unknown base "
-                                 f"{d.base!r}; bases are folders of {IMAGES_DIR}")
+                raise ImageError(
+                    f"{IMAGES_DIR / d.name / 'image.json'}:1: unknown base "
+                    f"{d.base!r}; bases are folders of {IMAGES_DIR}"
+                )
             below = chain(by_name[d.base])
             own = rootfs_layer(d.rootfs) if d.rootfs else b""
         result = list(below)
@@ -144,14 +185,24 @@ def build_archive(defs: list[ImageDef]) -> bytes:
     files: dict[str, bytes] = {}
     for d in defs:
         ids = chain(d)
-        config = {"architecture": "amd64", "os": "linux", "created": CREATED,
-                  "config": d.config, "comment": d.comment,
-                  "rootfs": {"type": "layers", "diff_ids": [f"sha256:{s}" for s in ids]},
-                  "history": [{"created": CREATED, "created_by": f"book lab image {d.name}"}]}
+        config = {
+            "architecture": "amd64",
+            "os": "linux",
+            "created": CREATED,
+            "config": d.config,
+            "comment": d.comment,
+            "rootfs": {"type": "layers", "diff_ids": [f"sha256:{s}" for s in ids]},
+            "history": [{"created": CREATED, "created_by": f"book lab image {d.name}"}],
+        }
         blob = json.dumps(config, sort_keys=True).encode()
         files[f"{_sha(blob)}.json"] = blob
-        manifest.append({"Config": f"{_sha(blob)}.json", "RepoTags": list(d.tags),
-                         "Layers": [f"{s}/layer.tar" for s in ids]})
+        manifest.append(
+            {
+                "Config": f"{_sha(blob)}.json",
+                "RepoTags": list(d.tags),
+                "Layers": [f"{s}/layer.tar" for s in ids],
+            }
+        )
     for sha, data in layers.items():
         files[f"{sha}/layer.tar"] = data
     files["manifest.json"] = json.dumps(manifest).encode()
@@ -167,7 +218,7 @@ def build_archive(defs: list[ImageDef]) -> bytes:
 def cache_key(defs: list[ImageDef]) -> str:
     h = hashlib.sha256()
     h.update(_sha(BUSYBOX.read_bytes()).encode() if BUSYBOX.is_file() else b"-")
-    h.update((Path(__file__).read_bytes()))
+    h.update(Path(__file__).read_bytes())
     for d in defs:
         h.update(json.dumps([d.name, d.tags, d.base, d.config, d.comment]).encode())
         if d.rootfs:

@@ -1,12 +1,12 @@
 """The default, embedded lab: real Docker engines in network namespaces on one bridge.
 
-    provider = NetnsProvider()
-    lab = provider.up(("node-01", "node-02"))   # LabError if this machine cannot
-    try:
-        env = lab.session_env()                  # PATH + MACHINE_STORAGE_PATH for sessions
-        ...
-    finally:
-        lab.down()                               # idempotent, leaves nothing
+provider = NetnsProvider()
+lab = provider.up(("node-01", "node-02"))   # LabError if this machine cannot
+try:
+    env = lab.session_env()                  # PATH + MACHINE_STORAGE_PATH for sessions
+    ...
+finally:
+    lab.down()                               # idempotent, leaves nothing
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from runner.lab import capabilities, census, engine, images, network, nodes, tls
+from runner.lab import capabilities, census, cgroups, engine, images, network, nodes, tls
 from runner.lab.base import Capability, LabError, NodeProblem
 from runner.lab.state import (
     ROOT,
@@ -43,8 +43,13 @@ from runner.lab.state import (
 from runner.results import LabInfo
 
 TOOLS = {
-    "dockerd": "docker.io", "containerd": "containerd", "nsenter": "util-linux",
-    "unshare": "util-linux", "setsid": "util-linux", "ip": "iproute2", "iptables": "iptables",
+    "dockerd": "docker.io",
+    "containerd": "containerd",
+    "nsenter": "util-linux",
+    "unshare": "util-linux",
+    "setsid": "util-linux",
+    "ip": "iproute2",
+    "iptables": "iptables",
     "openssl": "openssl",
 }
 INSTALL = "apt-get install docker.io iproute2 iptables util-linux openssl busybox-static"
@@ -60,22 +65,28 @@ sys.exit(main(sys.argv))
 def preflight() -> None:
     """Raise LabError naming what is missing and what to run; creates nothing."""
     if os.geteuid() != 0:
-        raise LabError("the netns lab needs root (network namespaces, bridges, iptables, "
-                       "cgroups): run the runner as root, e.g. `sudo python -m runner ...`")
+        raise LabError(
+            "the netns lab needs root (network namespaces, bridges, iptables, "
+            "cgroups): run the runner as root, e.g. `sudo python -m runner ...`"
+        )
     missing = sorted({pkg for tool, pkg in TOOLS.items() if shutil.which(tool) is None})
     if not images.BUSYBOX.is_file():
         missing.append("busybox-static")
     if missing:
-        raise LabError(f"missing Debian packages: {' '.join(missing)}; run as root: "
-                       f"apt-get update && {INSTALL}")
-    from runner.lab import cgroups
-
+        raise LabError(
+            f"missing Debian packages: {' '.join(missing)}; run as root: "
+            f"apt-get update && {INSTALL}"
+        )
     if cgroups.tracking_root() is None:
-        raise LabError("no cgroup hierarchy under /sys/fs/cgroup: mount cgroups "
-                       "(a normal systemd or container host has them)")
+        raise LabError(
+            "no cgroup hierarchy under /sys/fs/cgroup: mount cgroups "
+            "(a normal systemd or container host has them)"
+        )
     if not Path("/etc/docker").is_dir():
-        raise LabError("/etc/docker is missing (it comes with docker.io): run "
-                       "`apt-get install --reinstall docker.io`")
+        raise LabError(
+            "/etc/docker is missing (it comes with docker.io): run "
+            "`apt-get install --reinstall docker.io`"
+        )
     if not Path("/proc/self/ns/net").exists():
         raise LabError("this kernel has no network namespaces (CONFIG_NET_NS)")
 
@@ -86,10 +97,10 @@ def _signals_deferred() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    pending: list[int] = []
+    pending: list[signal.Signals] = []
 
     def defer(signum: int, _frame: FrameType | None) -> None:
-        pending.append(signum)
+        pending.append(signal.Signals(signum))
 
     old = {s: signal.signal(s, defer) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -112,9 +123,8 @@ class NetnsLab:
     # --- Lab protocol ---------------------------------------------------------------------
 
     def session_env(self) -> dict[str, str]:
-        base = os.environ.get("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-        return {"PATH": f"{self.paths.bin}:{base}",
-                "MACHINE_STORAGE_PATH": str(self.paths.storage)}
+        base = os.environ.get("PATH", engine.CLEAN_PATH)
+        return {"PATH": f"{self.paths.bin}:{base}", "MACHINE_STORAGE_PATH": str(self.paths.storage)}
 
     def capabilities(self) -> dict[str, Capability]:
         return dict(self._caps)
@@ -143,8 +153,11 @@ class NetnsLab:
             while status is None and time.monotonic() < deadline:
                 time.sleep(0.02)  # the supervising shell is writing how dockerd ended
                 status = engine.exit_status(node_dir)
-            message = (f"engine of {node.name} exited (status {status})" if status is not None
-                       else f"engine of {node.name} is gone (killed, no exit status)")
+            message = (
+                f"engine of {node.name} exited (status {status})"
+                if status is not None
+                else f"engine of {node.name} is gone (killed, no exit status)"
+            )
             out.append(NodeProblem(node.name, message, engine.log_tail(node_dir)))
         return out
 
@@ -169,8 +182,12 @@ class NetnsLab:
     def __enter__(self) -> NetnsLab:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.down()
 
     def nodes(self) -> list[NodeState]:
@@ -197,8 +214,10 @@ class NetnsProvider:
         preflight()
         for name in nodes_wanted:
             if not nodes.NAME_RE.match(name):
-                raise LabError(f"node name {name!r}: allowed characters are 0-9a-zA-Z . - "
-                               "(not starting with . or -)")
+                raise LabError(
+                    f"node name {name!r}: allowed characters are 0-9a-zA-Z . - "
+                    "(not starting with . or -)"
+                )
         if len(set(nodes_wanted)) != len(nodes_wanted):
             raise LabError(f"node names repeat: {', '.join(nodes_wanted)}")
         self.clean_stale()
@@ -211,8 +230,17 @@ class NetnsProvider:
             self._populate(lab, nodes_wanted, archive)
         except BaseException as exc:
             lab.down()
-            if isinstance(exc, (nodes.NodeError, engine.EngineError, network.NetError,
-                                tls.TlsError, OSError, subprocess.CalledProcessError)):
+            if isinstance(
+                exc,
+                (
+                    nodes.NodeError,
+                    engine.EngineError,
+                    network.NetError,
+                    tls.TlsError,
+                    OSError,
+                    subprocess.CalledProcessError,
+                ),
+            ):
                 raise LabError(f"the lab could not be created (nothing was left): {exc}") from exc
             raise
         return lab
@@ -232,8 +260,13 @@ class NetnsProvider:
             paths.dir.mkdir()
             try:
                 subnet = network.choose_subnet(taken)
-                state = LabState(id=lab_id, subnet=subnet, owner_pid=os.getpid(),
-                                 manual=self.manual, created=time.time())
+                state = LabState(
+                    id=lab_id,
+                    subnet=subnet,
+                    owner_pid=os.getpid(),
+                    manual=self.manual,
+                    created=time.time(),
+                )
                 save_lab(paths, state)
                 owner_fd = None if self.manual else hold_owner_lock(paths)
                 lab = NetnsLab(paths, state, owner_fd)
@@ -241,8 +274,10 @@ class NetnsProvider:
             except BaseException as exc:
                 census.teardown(lab_id, self.root)
                 if isinstance(exc, network.NetError):
-                    raise LabError(f"cannot create the lab bridge (needs bridge, veth and "
-                                   f"iptables support in the kernel): {exc}") from exc
+                    raise LabError(
+                        f"cannot create the lab bridge (needs bridge, veth and "
+                        f"iptables support in the kernel): {exc}"
+                    ) from exc
                 raise
         return lab
 

@@ -68,8 +68,19 @@ def node_ip(subnet: str, index: int) -> str:
 
 
 def rule_args(bridge: str) -> list[str]:
-    return ["FORWARD", "-i", bridge, "-o", bridge, "-j", "ACCEPT",
-            "-m", "comment", "--comment", f"book lab {bridge}"]
+    return [
+        "FORWARD",
+        "-i",
+        bridge,
+        "-o",
+        bridge,
+        "-j",
+        "ACCEPT",
+        "-m",
+        "comment",
+        "--comment",
+        f"book lab {bridge}",
+    ]
 
 
 def create_bridge(bridge: str, gateway: str, prefixlen: int) -> None:
@@ -85,8 +96,9 @@ def remove_bridge(bridge: str) -> None:
     run(["ip", "link", "del", bridge], check=False)
 
 
-def create_node_net(lab_id: str, bridge: str, netns: str, veth: str, ip: str, prefixlen: int,
-                    gateway: str) -> None:
+def create_node_net(
+    lab_id: str, bridge: str, netns: str, veth: str, ip: str, prefixlen: int, gateway: str
+) -> None:
     run(["ip", "netns", "add", netns])
     run(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns])
     run(["ip", "link", "set", veth, "master", bridge, "up"])

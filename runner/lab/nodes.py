@@ -47,13 +47,16 @@ def find(paths: LabPaths, name: str) -> NodeState:
     raise NodeError(f'Host does not exist: "{name}"')
 
 
-def reserve(paths: LabPaths, lab: LabState, name: str, driver: str,
-            labels: tuple[str, ...] = ()) -> NodeState:
+def reserve(
+    paths: LabPaths, lab: LabState, name: str, driver: str, labels: tuple[str, ...] = ()
+) -> NodeState:
     """Claim the name and the next free address and record the node. The caller holds the
     lab lock (`state.flocked(paths.lock)`)."""
     if not NAME_RE.match(name):
-        raise NodeError("Error creating machine: Invalid hostname specified. "
-                        "Allowed hostname chars are: 0-9a-zA-Z . -")
+        raise NodeError(
+            "Error creating machine: Invalid hostname specified. "
+            "Allowed hostname chars are: 0-9a-zA-Z . -"
+        )
     nodes = load_nodes(paths)
     if any(n.name == name for n in nodes):
         raise NodeError(f'Host already exists: "{name}"')
@@ -61,16 +64,29 @@ def reserve(paths: LabPaths, lab: LabState, name: str, driver: str,
     index = next(i for i in range(len(used) + 1) if i not in used)
     if index > 150:
         raise NodeError("Error creating machine: this lab has no address left (150 nodes)")
-    node = NodeState(name=name, index=index, ip=network.node_ip(lab.subnet, index),
-                     driver=driver, desired="running", labels=labels)
+    node = NodeState(
+        name=name,
+        index=index,
+        ip=network.node_ip(lab.subnet, index),
+        driver=driver,
+        desired="running",
+        labels=labels,
+    )
     save_node(paths, node)
     return node
 
 
 def provision(paths: LabPaths, lab: LabState, node: NodeState) -> None:
     """Network, certificates and a started engine (not yet waited for)."""
-    network.create_node_net(lab.id, lab.bridge, node.netns(lab.id), node.veth(lab.id), node.ip,
-                            lab.prefixlen, lab.gateway)
+    network.create_node_net(
+        lab.id,
+        lab.bridge,
+        node.netns(lab.id),
+        node.veth(lab.id),
+        node.ip,
+        lab.prefixlen,
+        lab.gateway,
+    )
     node_dir = paths.node_dir(node.name)
     tls.make_server(paths.certs, node_dir / "tls", node.name, node.ip, "book-lab")
     tls.copy_client(paths.certs, paths.machine_dir(node.name))
@@ -80,8 +96,9 @@ def provision(paths: LabPaths, lab: LabState, node: NodeState) -> None:
 
 def start_engine(paths: LabPaths, lab: LabState, node: NodeState) -> None:
     args = engine.dockerd_args(node.ip, node_group(lab.id, node), node.labels, storage_driver())
-    engine.start(node.name, paths.node_dir(node.name), node.netns(lab.id),
-                 engine_group(lab.id, node), args)
+    engine.start(
+        node.name, paths.node_dir(node.name), node.netns(lab.id), engine_group(lab.id, node), args
+    )
 
 
 def finish(paths: LabPaths, node: NodeState, archive: Path | None) -> None:
@@ -91,8 +108,14 @@ def finish(paths: LabPaths, node: NodeState, archive: Path | None) -> None:
         engine.load_images(node.name, node_dir, archive)
 
 
-def create(paths: LabPaths, lab: LabState, name: str, driver: str, archive: Path | None,
-           labels: tuple[str, ...] = ()) -> NodeState:
+def create(
+    paths: LabPaths,
+    lab: LabState,
+    name: str,
+    driver: str,
+    archive: Path | None,
+    labels: tuple[str, ...] = (),
+) -> NodeState:
     node = reserve(paths, lab, name, driver, labels)
     try:
         provision(paths, lab, node)

@@ -20,13 +20,25 @@ from runner.lab.state import LabPaths, LabState, NodeState, flocked, load_lab, l
 
 PROG = "docker-machine"
 VERSION = "docker-machine version 0.16.2 (book lab stand-in: engines in network namespaces)"
-LS_DEFAULT = ("table {{ .Name }}\t{{ .Active }}\t{{ .DriverName}}\t{{ .State }}\t{{ .URL }}\t"
-              "{{ .Swarm }}\t{{ .DockerVersion }}\t{{ .Error}}")
-LS_HEADERS = {"Name": "NAME", "Active": "ACTIVE", "ActiveHost": "ACTIVE_HOST",
-              "ActiveSwarm": "ACTIVE_SWARM", "DriverName": "DRIVER", "State": "STATE",
-              "URL": "URL", "SwarmOptions": "SWARM_OPTIONS", "Swarm": "SWARM",
-              "EngineOptions": "ENGINE_OPTIONS", "Error": "ERRORS", "DockerVersion": "DOCKER",
-              "ResponseTime": "RESPONSE"}
+LS_DEFAULT = (
+    "table {{ .Name }}\t{{ .Active }}\t{{ .DriverName}}\t{{ .State }}\t{{ .URL }}\t"
+    "{{ .Swarm }}\t{{ .DockerVersion }}\t{{ .Error}}"
+)
+LS_HEADERS = {
+    "Name": "NAME",
+    "Active": "ACTIVE",
+    "ActiveHost": "ACTIVE_HOST",
+    "ActiveSwarm": "ACTIVE_SWARM",
+    "DriverName": "DRIVER",
+    "State": "STATE",
+    "URL": "URL",
+    "SwarmOptions": "SWARM_OPTIONS",
+    "Swarm": "SWARM",
+    "EngineOptions": "ENGINE_OPTIONS",
+    "Error": "ERRORS",
+    "DockerVersion": "DOCKER",
+    "ResponseTime": "RESPONSE",
+}
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -44,8 +56,10 @@ class Ctx:
         self.paths = LabPaths(storage.parent)
         state = load_lab(self.paths)
         if state is None:
-            raise Fail(f"Error: no book lab at {storage.parent}: this docker-machine runs only "
-                       "inside a lab session (python -m runner lab up)")
+            raise Fail(
+                f"Error: no book lab at {storage.parent}: this docker-machine runs only "
+                "inside a lab session (python -m runner lab up)"
+            )
         self.lab: LabState = state
         self.typed = typed  # the command line as typed, for env's usage hint
 
@@ -101,10 +115,22 @@ def split_flags(args: list[str], with_value: set[str]) -> tuple[dict[str, list[s
 
 
 def cmd_create(ctx: Ctx, args: list[str]) -> None:
-    flags, rest = split_flags(args, {"d", "driver", "engine-label", "engine-opt",
-                                     "engine-env", "engine-insecure-registry",
-                                     "engine-registry-mirror", "engine-storage-driver",
-                                     "swarm-discovery", "swarm-host", "swarm-addr"})
+    flags, rest = split_flags(
+        args,
+        {
+            "d",
+            "driver",
+            "engine-label",
+            "engine-opt",
+            "engine-env",
+            "engine-insecure-registry",
+            "engine-registry-mirror",
+            "engine-storage-driver",
+            "swarm-discovery",
+            "swarm-host",
+            "swarm-addr",
+        },
+    )
     if not rest:
         raise Fail("Error: No machine name specified")
     name = rest[-1]  # driver flags with values (--virtualbox-memory 2048) come before it
@@ -117,8 +143,10 @@ def cmd_create(ctx: Ctx, args: list[str]) -> None:
         except nodes.NodeError as exc:
             raise Fail(str(exc)) from None
         out("Creating machine...")
-        out(f'({name}) Standing in for driver "{driver}": a Docker engine in its own network '
-            "namespace on this machine (netns), not a VM")
+        out(
+            f'({name}) Standing in for driver "{driver}": a Docker engine in its own network '
+            "namespace on this machine (netns), not a VM"
+        )
         try:
             nodes.provision(ctx.paths, ctx.lab, node)
             out("Waiting for machine to be running, this may take a few minutes...")
@@ -128,8 +156,10 @@ def cmd_create(ctx: Ctx, args: list[str]) -> None:
             raise
     out("Checking connection to Docker...")
     out("Docker is up and running!")
-    out("To see how to connect your Docker Client to the Docker Engine running on this "
-        f"machine, run: {PROG} env {name}")
+    out(
+        "To see how to connect your Docker Client to the Docker Engine running on this "
+        f"machine, run: {PROG} env {name}"
+    )
 
 
 def ls_item(ctx: Ctx, node: NodeState, docker_host: str) -> dict[str, Any]:
@@ -142,13 +172,25 @@ def ls_item(ctx: Ctx, node: NodeState, docker_host: str) -> dict[str, Any]:
         version = f"v{v}" if v else "Unknown"
     elif st == "Error":
         status = engine.exit_status(ctx.paths.node_dir(node.name))
-        error = (f"engine exited (status {status})" if status is not None
-                 else "engine is gone (killed)")
+        error = (
+            f"engine exited (status {status})" if status is not None else "engine is gone (killed)"
+        )
     active = st == "Running" and url == docker_host
-    return {"Name": node.name, "Active": "*" if active else "-", "ActiveHost": active,
-            "ActiveSwarm": False, "DriverName": "netns", "State": st, "URL": url,
-            "SwarmOptions": None, "Swarm": "", "EngineOptions": None, "Error": error,
-            "DockerVersion": version, "ResponseTime": "0s"}
+    return {
+        "Name": node.name,
+        "Active": "*" if active else "-",
+        "ActiveHost": active,
+        "ActiveSwarm": False,
+        "DriverName": "netns",
+        "State": st,
+        "URL": url,
+        "SwarmOptions": None,
+        "Swarm": "",
+        "EngineOptions": None,
+        "Error": error,
+        "DockerVersion": version,
+        "ResponseTime": "0s",
+    }
 
 
 def cmd_ls(ctx: Ctx, args: list[str]) -> None:
@@ -169,7 +211,7 @@ def cmd_ls(ctx: Ctx, args: list[str]) -> None:
     fmt = (flags.get("format") or flags.get("f") or [""])[-1] or LS_DEFAULT
     table = fmt.startswith("table")
     if table:
-        fmt = fmt[len("table"):]
+        fmt = fmt[len("table") :]
     fmt = fmt.strip(" ").replace("\\t", "\t").replace("\\n", "\n") + "\n"
     docker_host = os.environ.get("DOCKER_HOST", "")
     try:
@@ -242,8 +284,10 @@ def usage_hint(shell: str, typed: list[str]) -> str:
     elif shell == "cmd":
         cmd, comment = f"\t@FOR /f \"tokens=*\" %i IN ('{line}') DO @%i", "REM"
     elif shell == "emacs":
-        cmd, comment = f'(with-temp-buffer (shell-command "{line}" (current-buffer)) ' \
-            "(eval-buffer))", ";;"
+        cmd, comment = (
+            f'(with-temp-buffer (shell-command "{line}" (current-buffer)) (eval-buffer))',
+            ";;",
+        )
     elif shell == "tcsh":
         cmd, comment = f"eval `{line}`", ":"
     else:
@@ -261,8 +305,10 @@ def cmd_env(ctx: Ctx, args: list[str]) -> None:
     names = ["DOCKER_TLS_VERIFY", "DOCKER_HOST", "DOCKER_CERT_PATH", "DOCKER_MACHINE_NAME"]
     if unset:
         if rest:
-            raise Fail("Error: Expected either one machine name, or -u flag to unset the "
-                       "variables in the arguments")
+            raise Fail(
+                "Error: Expected either one machine name, or -u flag to unset the "
+                "variables in the arguments"
+            )
         body = "".join(f"{upre}{n}{udelim}{usuf}" for n in names)
         sys.stdout.write(body + usage_hint(shell, ctx.typed))
         return
@@ -284,30 +330,50 @@ def cmd_config(ctx: Ctx, args: list[str]) -> None:
     if ctx.state(node) != "Running":
         raise Fail("Error checking TLS connection: Error getting driver URL: Host is not running")
     certs = ctx.paths.certs
-    out(f'--tlsverify\n--tlscacert="{certs / "ca.pem"}"\n--tlscert="{certs / "cert.pem"}"\n'
-        f'--tlskey="{certs / "key.pem"}"\n-H={ctx.url(node)}')
+    out(
+        f'--tlsverify\n--tlscacert="{certs / "ca.pem"}"\n--tlscert="{certs / "cert.pem"}"\n'
+        f'--tlskey="{certs / "key.pem"}"\n-H={ctx.url(node)}'
+    )
 
 
 def inspect_data(ctx: Ctx, node: NodeState) -> dict[str, Any]:
     certs, mdir = ctx.paths.certs, ctx.paths.machine_dir(node.name)
     return {
         "ConfigVersion": 3,
-        "Driver": {"IPAddress": node.ip, "MachineName": node.name, "SSHUser": "docker",
-                   "SSHPort": 22, "SSHKeyPath": "", "StorePath": str(ctx.paths.storage),
-                   "SwarmMaster": False, "SwarmHost": "", "SwarmDiscovery": "",
-                   "Namespace": node.netns(ctx.lab.id), "StandsInFor": node.driver},
+        "Driver": {
+            "IPAddress": node.ip,
+            "MachineName": node.name,
+            "SSHUser": "docker",
+            "SSHPort": 22,
+            "SSHKeyPath": "",
+            "StorePath": str(ctx.paths.storage),
+            "SwarmMaster": False,
+            "SwarmHost": "",
+            "SwarmDiscovery": "",
+            "Namespace": node.netns(ctx.lab.id),
+            "StandsInFor": node.driver,
+        },
         "DriverName": "netns",
         "HostOptions": {
-            "Driver": "", "Memory": 0, "Disk": 0,
-            "EngineOptions": {"Labels": list(node.labels), "StorageDriver":
-                              nodes.storage_driver(), "TlsVerify": True, "InstallURL": ""},
+            "Driver": "",
+            "Memory": 0,
+            "Disk": 0,
+            "EngineOptions": {
+                "Labels": list(node.labels),
+                "StorageDriver": nodes.storage_driver(),
+                "TlsVerify": True,
+                "InstallURL": "",
+            },
             "SwarmOptions": {"IsSwarm": False, "Master": False},
-            "AuthOptions": {"CertDir": str(certs), "CaCertPath": str(certs / "ca.pem"),
-                            "CaPrivateKeyPath": str(certs / "ca-key.pem"),
-                            "ServerCertPath": str(mdir / "server.pem"),
-                            "ClientKeyPath": str(certs / "key.pem"),
-                            "ClientCertPath": str(certs / "cert.pem"),
-                            "StorePath": str(mdir)},
+            "AuthOptions": {
+                "CertDir": str(certs),
+                "CaCertPath": str(certs / "ca.pem"),
+                "CaPrivateKeyPath": str(certs / "ca-key.pem"),
+                "ServerCertPath": str(mdir / "server.pem"),
+                "ClientKeyPath": str(certs / "key.pem"),
+                "ClientCertPath": str(certs / "cert.pem"),
+                "StorePath": str(mdir),
+            },
         },
         "Name": node.name,
     }
@@ -390,8 +456,10 @@ def _start(ctx: Ctx, node: NodeState) -> None:
 
 def cmd_start(ctx: Ctx, args: list[str]) -> None:
     _each(ctx, args, lambda node: _start(ctx, node))
-    out("Started machines may have new IP addresses. You may need to re-run the "
-        f"`{PROG} env` command.")
+    out(
+        "Started machines may have new IP addresses. You may need to re-run the "
+        f"`{PROG} env` command."
+    )
 
 
 def cmd_restart(ctx: Ctx, args: list[str]) -> None:
@@ -406,8 +474,10 @@ def cmd_restart(ctx: Ctx, args: list[str]) -> None:
                 raise Fail(str(exc)) from None
 
     _each(ctx, args, act)
-    out("Restarted machines may have new IP addresses. You may need to re-run the "
-        f"`{PROG} env` command.")
+    out(
+        "Restarted machines may have new IP addresses. You may need to re-run the "
+        f"`{PROG} env` command."
+    )
 
 
 def cmd_rm(ctx: Ctx, args: list[str]) -> None:
@@ -446,14 +516,32 @@ def cmd_ssh(ctx: Ctx, args: list[str]) -> None:
     # The shell belongs to the node: stopping or removing the node ends it too.
     procs = cgroups.ensure(nodes.shell_group(ctx.lab.id, node)) / "cgroup.procs"
     procs.write_text(str(os.getpid()))
-    env = {"PATH": CLEAN_PATH, "HOME": "/home/docker", "USER": "docker", "LOGNAME": "docker",
-           "SHELL": "/bin/bash", "PS1": "docker@\\h:\\w$ "}
+    env = {
+        "PATH": CLEAN_PATH,
+        "HOME": "/home/docker",
+        "USER": "docker",
+        "LOGNAME": "docker",
+        "SHELL": "/bin/bash",
+        "PS1": "docker@\\h:\\w$ ",
+    }
     for keep in ("TERM", "LANG", "LC_ALL", "COLUMNS", "LINES", "TZ"):
         if keep in os.environ:
             env[keep] = os.environ[keep]
     # `cd` once inside the node's mount namespace, where /home/docker exists.
-    enter = ["nsenter", "-t", str(pid), "--net", "--uts", "--mount", "/bin/sh", "-c",
-             'cd "$HOME" 2>/dev/null; exec "$0" "$@"', "/bin/bash", "--noprofile", "--norc"]
+    enter = [
+        "nsenter",
+        "-t",
+        str(pid),
+        "--net",
+        "--uts",
+        "--mount",
+        "/bin/sh",
+        "-c",
+        'cd "$HOME" 2>/dev/null; exec "$0" "$@"',
+        "/bin/bash",
+        "--noprofile",
+        "--norc",
+    ]
     command = args[1:]
     argv = [*enter, "-c", " ".join(command)] if command else [*enter, "-i"]
     sys.stdout.flush()
@@ -470,26 +558,44 @@ def cmd_version(ctx: Ctx, args: list[str]) -> None:
 
 
 def cmd_regenerate_certs(ctx: Ctx, args: list[str]) -> None:
-    raise Fail("Error: regenerate-certs is not supported by the book lab (its certificates are "
-               "made fresh for every lab)")
+    raise Fail(
+        "Error: regenerate-certs is not supported by the book lab (its certificates are "
+        "made fresh for every lab)"
+    )
 
 
 COMMANDS: dict[str, Callable[[Ctx, list[str]], None]] = {
-    "active": cmd_active, "config": cmd_config, "create": cmd_create, "env": cmd_env,
-    "inspect": cmd_inspect, "ip": cmd_ip, "kill": cmd_kill, "ls": cmd_ls,
-    "regenerate-certs": cmd_regenerate_certs, "restart": cmd_restart, "rm": cmd_rm,
-    "ssh": cmd_ssh, "start": cmd_start, "status": cmd_status, "stop": cmd_stop, "url": cmd_url,
+    "active": cmd_active,
+    "config": cmd_config,
+    "create": cmd_create,
+    "env": cmd_env,
+    "inspect": cmd_inspect,
+    "ip": cmd_ip,
+    "kill": cmd_kill,
+    "ls": cmd_ls,
+    "regenerate-certs": cmd_regenerate_certs,
+    "restart": cmd_restart,
+    "rm": cmd_rm,
+    "ssh": cmd_ssh,
+    "start": cmd_start,
+    "status": cmd_status,
+    "stop": cmd_stop,
+    "url": cmd_url,
     "version": cmd_version,
 }
-HELP = f"""Usage: {PROG} [OPTIONS] COMMAND [arg...]
+HELP = (
+    f"""Usage: {PROG} [OPTIONS] COMMAND [arg...]
 
 Create and manage machines running Docker.
 (Book lab stand-in: every machine is a Docker engine in a network namespace of this host.)
 
 Commands:
-""" + "".join(f"  {name}\n" for name in COMMANDS) + f"""
+"""
+    + "".join(f"  {name}\n" for name in COMMANDS)
+    + f"""
 Run '{PROG} COMMAND --help' for more information on a command.
 """
+)
 
 
 def main(argv: list[str]) -> int:
@@ -515,8 +621,10 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(f"{PROG}: '{name}' is not a {PROG} command. See '{PROG} --help'.\n")
         return 1
     if not storage:
-        sys.stderr.write("Error: MACHINE_STORAGE_PATH is not set: this docker-machine runs only "
-                         "inside a book lab session (python -m runner lab up)\n")
+        sys.stderr.write(
+            "Error: MACHINE_STORAGE_PATH is not set: this docker-machine runs only "
+            "inside a book lab session (python -m runner lab up)\n"
+        )
         return 1
     try:
         ctx = Ctx(Path(storage), [PROG, *args])

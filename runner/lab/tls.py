@@ -27,7 +27,9 @@ def _openssl(*args: str, stdin: str | None = None) -> None:
 
 
 def _key(path: Path) -> None:
-    _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(path))
+    _openssl(
+        "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(path)
+    )
     path.chmod(0o600)
 
 
@@ -35,26 +37,61 @@ def make_ca_and_client(certs: Path, org: str) -> None:
     certs.mkdir(parents=True, exist_ok=True)
     ca, ca_key = certs / "ca.pem", certs / "ca-key.pem"
     _key(ca_key)
-    _openssl("req", "-x509", "-new", "-key", str(ca_key), "-out", str(ca), "-days", DAYS,
-             "-subj", f"/O={org}", "-addext", "basicConstraints=critical,CA:TRUE",
-             "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature")
-    _sign(certs, certs / "cert.pem", certs / "key.pem", f"/O={org}",
-          "extendedKeyUsage=clientAuth")
+    _openssl(
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        str(ca_key),
+        "-out",
+        str(ca),
+        "-days",
+        DAYS,
+        "-subj",
+        f"/O={org}",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+    )
+    _sign(certs, certs / "cert.pem", certs / "key.pem", f"/O={org}", "extendedKeyUsage=clientAuth")
 
 
 def _sign(certs: Path, cert: Path, key: Path, subject: str, *extensions: str) -> None:
     _key(key)
-    ext = "\n".join(["basicConstraints=CA:FALSE", "keyUsage=critical,digitalSignature,keyEncipherment",
-                     *extensions]) + "\n"
+    ext = (
+        "\n".join(
+            [
+                "basicConstraints=CA:FALSE",
+                "keyUsage=critical,digitalSignature,keyEncipherment",
+                *extensions,
+            ]
+        )
+        + "\n"
+    )
     ext_file = cert.with_suffix(".ext")
     ext_file.write_text(ext)
     csr = cert.with_suffix(".csr")
     try:
         _openssl("req", "-new", "-key", str(key), "-out", str(csr), "-subj", subject)
-        _openssl("x509", "-req", "-in", str(csr), "-CA", str(certs / "ca.pem"),
-                 "-CAkey", str(certs / "ca-key.pem"), "-set_serial", str(secrets.randbits(62)),
-                 "-out", str(cert),
-                 "-days", DAYS, "-extfile", str(ext_file))
+        _openssl(
+            "x509",
+            "-req",
+            "-in",
+            str(csr),
+            "-CA",
+            str(certs / "ca.pem"),
+            "-CAkey",
+            str(certs / "ca-key.pem"),
+            "-set_serial",
+            str(secrets.randbits(62)),
+            "-out",
+            str(cert),
+            "-days",
+            DAYS,
+            "-extfile",
+            str(ext_file),
+        )
     finally:
         ext_file.unlink(missing_ok=True)
         csr.unlink(missing_ok=True)
@@ -63,9 +100,14 @@ def _sign(certs: Path, cert: Path, key: Path, subject: str, *extensions: str) ->
 def make_server(certs: Path, out_dir: Path, name: str, ip: str, org: str) -> None:
     """server.pem/server-key.pem for a node answering at `ip` (and localhost inside it)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    _sign(certs, out_dir / "server.pem", out_dir / "server-key.pem", f"/O={org}.{name}",
-          "extendedKeyUsage=serverAuth",
-          f"subjectAltName=IP:{ip},IP:127.0.0.1,DNS:localhost,DNS:{name}")
+    _sign(
+        certs,
+        out_dir / "server.pem",
+        out_dir / "server-key.pem",
+        f"/O={org}.{name}",
+        "extendedKeyUsage=serverAuth",
+        f"subjectAltName=IP:{ip},IP:127.0.0.1,DNS:localhost,DNS:{name}",
+    )
     shutil.copyfile(certs / "ca.pem", out_dir / "ca.pem")
 
 

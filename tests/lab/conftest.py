@@ -28,17 +28,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def shell(lab: NetnsLab) -> Run:
     """Run a bash command line in a session of `lab`, the way chapters run them."""
 
-    def run(command: str, check: bool = True, timeout: float = 120.0,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        command: str, check: bool = True, timeout: float = 120.0, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         full = {**os.environ, **lab.session_env(), **(env or {})}
         for key in ("DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_MACHINE_NAME"):
             if key not in (env or {}):
                 full.pop(key, None)
-        proc = subprocess.run(["bash", "-c", command], env=full, capture_output=True, text=True,
-                              timeout=timeout)
+        proc = subprocess.run(
+            ["bash", "-c", command], env=full, capture_output=True, text=True, timeout=timeout
+        )
         if check and proc.returncode != 0:
-            raise AssertionError(f"{command!r} exited {proc.returncode}:\n{proc.stdout}\n"
-                                 f"{proc.stderr}")
+            raise AssertionError(
+                f"{command!r} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+            )
         return proc
 
     return run

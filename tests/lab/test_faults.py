@@ -31,8 +31,12 @@ HOLDER = textwrap.dedent("""
 
 
 def start_holder() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER.format(root=ROOT)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER.format(root=ROOT)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     lab_id = proc.stdout.readline().strip()
     assert lab_id, proc.stderr.read() if proc.stderr else "no output"
@@ -82,10 +86,20 @@ def test_dead_engine_is_reported_with_its_log(provider: NetnsProvider) -> None:
 def test_not_root_is_an_environment_error_and_creates_nothing() -> None:
     before = sorted(os.listdir("/run/book-lab")) if os.path.isdir("/run/book-lab") else []
     proc = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
-         f"import sys; sys.path.insert(0, {ROOT!r}); from runner.lab import cli; "
-         "sys.exit(cli.main(['up', '--nodes', '1']))"],
-        capture_output=True, text=True, cwd="/")
+        [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            sys.executable,
+            "-c",
+            f"import sys; sys.path.insert(0, {ROOT!r}); from runner.lab import cli; "
+            "sys.exit(cli.main(['up', '--nodes', '1']))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd="/",
+    )
     assert proc.returncode == 2, proc.stderr
     assert "needs root" in proc.stderr
     after = sorted(os.listdir("/run/book-lab")) if os.path.isdir("/run/book-lab") else []
@@ -94,9 +108,16 @@ def test_not_root_is_an_environment_error_and_creates_nothing() -> None:
 
 def test_missing_tools_name_the_packages_to_install() -> None:
     proc = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path.insert(0, {ROOT!r}); "
-         "from runner.lab import cli; sys.exit(cli.main(['up', '--nodes', '1']))"],
-        capture_output=True, text=True, env={"PATH": "/nonexistent"})
+        [
+            sys.executable,
+            "-c",
+            f"import sys; sys.path.insert(0, {ROOT!r}); "
+            "from runner.lab import cli; sys.exit(cli.main(['up', '--nodes', '1']))",
+        ],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/nonexistent"},
+    )
     assert proc.returncode == 2
     assert "docker.io" in proc.stderr and "apt-get install" in proc.stderr
 

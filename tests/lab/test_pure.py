@@ -12,22 +12,30 @@ from runner.lab.state import natural_key
 
 def test_tabwriter_matches_docker_machine_documentation() -> None:
     # `docker-machine ls` as printed in docker-machine's reference page.
-    text = ("NAME\tACTIVE\tDRIVER\tSTATE\tURL\tSWARM\tDOCKER\tERRORS\n"
-            "default\t-\tvirtualbox\tRunning\ttcp://192.168.99.100:2376\t\tv1.9.1\t\n")
+    text = (
+        "NAME\tACTIVE\tDRIVER\tSTATE\tURL\tSWARM\tDOCKER\tERRORS\n"
+        "default\t-\tvirtualbox\tRunning\ttcp://192.168.99.100:2376\t\tv1.9.1\t\n"
+    )
     lines = gotemplate.tabwrite(text).splitlines()
-    assert lines[0] == ("NAME      ACTIVE   DRIVER       STATE     URL                         "
-                        "SWARM   DOCKER   ERRORS")
-    assert lines[1].rstrip() == ("default   -        virtualbox   Running   "
-                                 "tcp://192.168.99.100:2376           v1.9.1")
+    assert lines[0] == (
+        "NAME      ACTIVE   DRIVER       STATE     URL                         "
+        "SWARM   DOCKER   ERRORS"
+    )
+    assert lines[1].rstrip() == (
+        "default   -        virtualbox   Running   tcp://192.168.99.100:2376           v1.9.1"
+    )
 
 
 def test_template_fields_functions_and_errors() -> None:
     data = {"Name": "n1", "Driver": {"IPAddress": "10.0.0.1", "Port": 22}, "On": True}
     assert gotemplate.render("{{.Name}} {{ .Driver.IPAddress }} {{.On}}", data) == (
-        "n1 10.0.0.1 true")
+        "n1 10.0.0.1 true"
+    )
     assert gotemplate.render("{{json .Driver}}", data) == '{"IPAddress":"10.0.0.1","Port":22}'
-    for bad, message in (("{{.Nope}}", "can't evaluate field Nope"),
-                         ("{{frob .Name}}", 'function "frob" not defined')):
+    for bad, message in (
+        ("{{.Nope}}", "can't evaluate field Nope"),
+        ("{{frob .Name}}", 'function "frob" not defined'),
+    ):
         try:
             gotemplate.render(bad, data)
         except gotemplate.TemplateError as exc:
@@ -52,8 +60,9 @@ def test_image_archive_is_reproducible_and_complete() -> None:
         web = next(m for m in manifest if "web:latest" in m["RepoTags"])
         base = next(m for m in manifest if "busybox:latest" in m["RepoTags"])
         assert web["Layers"][: len(base["Layers"])] == base["Layers"]  # shares busybox's layer
-        layer = tarfile.open(fileobj=tar.extractfile(web["Layers"][-1]))  # type: ignore[arg-type]
-        cgi = layer.getmember("var/www/cgi-bin/index.cgi")
+        member = tar.extractfile(web["Layers"][-1])
+        with tarfile.open(fileobj=member) as layer:
+            cgi = layer.getmember("var/www/cgi-bin/index.cgi")
         assert cgi.mode & 0o111
 
 

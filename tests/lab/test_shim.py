@@ -30,8 +30,10 @@ def run(empty_lab: NetnsLab) -> Run:
 
 @pytest.fixture(scope="module")
 def created(run: Run) -> str:
-    return run("docker-machine create -d virtualbox node-1 && "
-               "docker-machine create --driver=generic --engine-label zone=a node-2").stdout
+    return run(
+        "docker-machine create -d virtualbox node-1 && "
+        "docker-machine create --driver=generic --engine-label zone=a node-2"
+    ).stdout
 
 
 def test_empty_lab_lists_no_machine(empty_lab: NetnsLab) -> None:
@@ -56,11 +58,18 @@ def test_ls_columns_format_quiet_filter(created: str, run: Run) -> None:
     rows = run("docker-machine ls").stdout.splitlines()
     ip1 = run("docker-machine ip node-1").stdout.strip()
     assert rows[0].startswith("NAME     ACTIVE   DRIVER   STATE     URL ")
-    assert rows[1].split() == ["node-1", "-", "netns", "Running", f"tcp://{ip1}:2376",
-                               "v" + run("docker-machine version node-1").stdout.strip()[1:]]
+    assert rows[1].split() == [
+        "node-1",
+        "-",
+        "netns",
+        "Running",
+        f"tcp://{ip1}:2376",
+        "v" + run("docker-machine version node-1").stdout.strip()[1:],
+    ]
     assert run("docker-machine ls -q").stdout == "node-1\nnode-2\n"
     assert run("docker-machine ls --format '{{.Name}}: {{.DriverName}} {{.State}}'").stdout == (
-        "node-1: netns Running\nnode-2: netns Running\n")
+        "node-1: netns Running\nnode-2: netns Running\n"
+    )
     table = run("docker-machine ls --format 'table {{.Name}}\\t{{.URL}}'").stdout.splitlines()
     assert table[0].split() == ["NAME", "URL"]
     assert run("docker-machine ls --filter name=2 -q").stdout == "node-2\n"
@@ -77,14 +86,21 @@ def test_env_eval_active_and_unset(created: str, run: Run, empty_lab: NetnsLab) 
         f'export DOCKER_CERT_PATH="{empty_lab.paths.machine_dir("node-1")}"\n'
         'export DOCKER_MACHINE_NAME="node-1"\n'
         "# Run this command to configure your shell: \n"
-        "# eval $(docker-machine env node-1)\n")
-    both = run("eval $(docker-machine env node-1) && docker-machine active && "
-               "docker-machine ls --format '{{.Name}}{{.Active}}' && "
-               "docker info --format '{{.Name}}'").stdout
+        "# eval $(docker-machine env node-1)\n"
+    )
+    both = run(
+        "eval $(docker-machine env node-1) && docker-machine active && "
+        "docker-machine ls --format '{{.Name}}{{.Active}}' && "
+        "docker info --format '{{.Name}}'"
+    ).stdout
     assert both == "node-1\nnode-1*\nnode-2-\nnode-1\n"
     unset = run("docker-machine env -u").stdout
-    assert unset.splitlines()[:4] == ["unset DOCKER_TLS_VERIFY", "unset DOCKER_HOST",
-                                      "unset DOCKER_CERT_PATH", "unset DOCKER_MACHINE_NAME"]
+    assert unset.splitlines()[:4] == [
+        "unset DOCKER_TLS_VERIFY",
+        "unset DOCKER_HOST",
+        "unset DOCKER_CERT_PATH",
+        "unset DOCKER_MACHINE_NAME",
+    ]
     assert unset.splitlines()[-1] == "# eval $(docker-machine env -u)"
     none = run("docker-machine active", check=False)
     assert (none.returncode, none.stderr) == (1, "No active host found\n")
@@ -96,18 +112,24 @@ def test_url_status_config_inspect_format(created: str, run: Run, empty_lab: Net
     assert run("docker-machine status node-2").stdout == "Running\n"
     certs = empty_lab.paths.certs
     assert run("docker-machine config node-2").stdout.splitlines() == [
-        "--tlsverify", f'--tlscacert="{certs}/ca.pem"', f'--tlscert="{certs}/cert.pem"',
-        f'--tlskey="{certs}/key.pem"', f"-H=tcp://{ip}:2376"]
+        "--tlsverify",
+        f'--tlscacert="{certs}/ca.pem"',
+        f'--tlscert="{certs}/cert.pem"',
+        f'--tlskey="{certs}/key.pem"',
+        f"-H=tcp://{ip}:2376",
+    ]
     assert run("docker $(docker-machine config node-2) info --format '{{.Name}}'").stdout == (
-        "node-2\n")
+        "node-2\n"
+    )
     assert run("docker-machine inspect --format='{{.Driver.IPAddress}}' node-2").stdout == (
-        ip + "\n")
+        ip + "\n"
+    )
 
 
 def test_errors_are_docker_machines(created: str, run: Run) -> None:
     cases = {
         "docker-machine frobnicate": "docker-machine: 'frobnicate' is not a docker-machine "
-                                     "command. See 'docker-machine --help'.\n",
+        "command. See 'docker-machine --help'.\n",
         "docker-machine ip nope": 'Host does not exist: "nope"\n',
         "docker-machine create -d virtualbox node-1": 'Host already exists: "node-1"\n',
         "docker-machine env": "Error: Expected one machine name as an argument\n",
@@ -122,10 +144,14 @@ def test_errors_are_docker_machines(created: str, run: Run) -> None:
 
 def test_stop_start_kill_restart_really_act(created: str, run: Run, empty_lab: NetnsLab) -> None:
     assert run("docker-machine stop node-2").stdout == (
-        'Stopping "node-2"...\nMachine "node-2" was stopped.\n')
-    down = run("eval $(docker-machine env node-1) && "
-               "docker -H tcp://$(docker-machine inspect -f '{{.Driver.IPAddress}}' node-2):2376 "
-               "info", check=False)
+        'Stopping "node-2"...\nMachine "node-2" was stopped.\n'
+    )
+    down = run(
+        "eval $(docker-machine env node-1) && "
+        "docker -H tcp://$(docker-machine inspect -f '{{.Driver.IPAddress}}' node-2):2376 "
+        "info",
+        check=False,
+    )
     assert down.returncode != 0
     assert run("docker-machine ls --filter state=Stopped -q").stdout == "node-2\n"
     again = run("docker-machine stop node-2", check=False)
@@ -136,7 +162,8 @@ def test_stop_start_kill_restart_really_act(created: str, run: Run, empty_lab: N
     assert started[:2] == ['Starting "node-2"...', 'Machine "node-2" was started.']
     assert run("docker-machine ssh node-2 docker info --format '{{.Name}}'").stdout == "node-2\n"
     assert run("docker-machine kill node-2").stdout == (
-        'Killing "node-2"...\nMachine "node-2" was killed.\n')
+        'Killing "node-2"...\nMachine "node-2" was killed.\n'
+    )
     assert run("docker-machine status node-2").stdout == "Stopped\n"
     restarted = run("docker-machine restart node-2").stdout
     assert restarted.startswith('Restarting "node-2"...\n')
@@ -145,14 +172,19 @@ def test_stop_start_kill_restart_really_act(created: str, run: Run, empty_lab: N
 
 
 def test_rm_asks_then_removes_everything(created: str, run: Run, empty_lab: NetnsLab) -> None:
-    kept = subprocess.run(["bash", "-c", "echo n | docker-machine rm node-2"],
-                          env={**empty_lab.session_env(), "HOME": "/root"},
-                          capture_output=True, text=True)
+    kept = subprocess.run(
+        ["bash", "-c", "echo n | docker-machine rm node-2"],
+        env={**empty_lab.session_env(), "HOME": "/root"},
+        capture_output=True,
+        text=True,
+    )
     assert "Are you sure? (y/n): " in kept.stdout
     assert run("docker-machine ls -q").stdout == "node-1\nnode-2\n"
     out = run("docker-machine rm -y node-2").stdout
-    assert out == ("About to remove node-2\nWARNING: This action will delete both local "
-                   "reference and remote instance.\nSuccessfully removed node-2\n")
+    assert out == (
+        "About to remove node-2\nWARNING: This action will delete both local "
+        "reference and remote instance.\nSuccessfully removed node-2\n"
+    )
     assert run("docker-machine ls -q").stdout == "node-1\n"
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert f"bkl{empty_lab.state.id}-1" not in netns

@@ -19,33 +19,51 @@ NODES = ("node-01", "node-02", "node-03", "node-04")
 def swarm(lab4: NetnsLab) -> NetnsLab:
     """node-01 leads; node-02 joins as manager, node-03 and node-04 as workers."""
     run = shell(lab4)
-    run('eval $(docker-machine env node-01) && '
-        'docker swarm init --advertise-addr $(docker-machine ip node-01)')
+    run(
+        "eval $(docker-machine env node-01) && "
+        "docker swarm init --advertise-addr $(docker-machine ip node-01)"
+    )
     for node, role in (("node-02", "manager"), ("node-03", "worker"), ("node-04", "worker")):
-        out = run(f'eval $(docker-machine env node-01) && TOKEN=$(docker swarm join-token -q {role})'
-                  f' && eval $(docker-machine env {node}) && '
-                  f'docker swarm join --token $TOKEN $(docker-machine ip node-01):2377').stdout
+        out = run(
+            f"eval $(docker-machine env node-01) && "
+            f"TOKEN=$(docker swarm join-token -q {role}) && "
+            f"eval $(docker-machine env {node}) && "
+            f"docker swarm join --token $TOKEN $(docker-machine ip node-01):2377"
+        ).stdout
         assert f"This node joined a swarm as a {role}." in out
     return lab4
 
 
 def node_ls(lab: NetnsLab, via: str = "node-01") -> dict[str, str]:
-    out = shell(lab)(f"eval $(docker-machine env {via}) && "
-                     "docker node ls --format '{{.Hostname}} {{.ManagerStatus}} {{.Status}}'").stdout
+    out = shell(lab)(
+        f"eval $(docker-machine env {via}) && docker node ls --format "
+        "'{{.Hostname}} {{.ManagerStatus}} {{.Status}}'"
+    ).stdout
     return {line.split()[0]: " ".join(line.split()[1:]) for line in out.splitlines()}
 
 
 def test_four_nodes_answer_over_tls(lab4: NetnsLab) -> None:
     run = shell(lab4)
     ls = run("docker-machine ls").stdout.splitlines()
-    assert ls[0].split() == ["NAME", "ACTIVE", "DRIVER", "STATE", "URL", "SWARM", "DOCKER", "ERRORS"]
+    assert ls[0].split() == [
+        "NAME",
+        "ACTIVE",
+        "DRIVER",
+        "STATE",
+        "URL",
+        "SWARM",
+        "DOCKER",
+        "ERRORS",
+    ]
     assert [row.split()[0] for row in ls[1:]] == list(NODES)
     for name, row in zip(NODES, ls[1:], strict=True):
         ip = run(f"docker-machine ip {name}").stdout.strip()
         assert row.split()[1:5] == ["-", "netns", "Running", f"tcp://{ip}:2376"]
-        info = run(f"eval $(docker-machine env {name}) && docker info --format "
-                   "'{{.Name}} {{.Images}}'").stdout.split()
-        assert info == [name, "2"]  # its own hostname; busybox and web loaded
+        seen = run(
+            f"eval $(docker-machine env {name}) && docker info --format "
+            "'{{.Name}} {{.Images}}'"
+        ).stdout.split()
+        assert seen == [name, "2"]  # its own hostname; busybox and web loaded
     info = lab4.info()
     assert info.provider == "netns" and info.nodes == NODES
     assert info.engine_version and info.engine_version.startswith("20.10")
@@ -72,15 +90,22 @@ def test_join_token_rotation_rejects_old_token(swarm: NetnsLab) -> None:
     run("eval $(docker-machine env node-01) && docker swarm join-token --rotate worker")
     new = run("eval $(docker-machine env node-01) && docker swarm join-token -q worker").stdout
     assert new.strip() != old.strip()
-    refused = run(f"eval $(docker-machine env node-04) && docker swarm join --token {old.strip()} "
-                  "$(docker-machine ip node-01):2377", check=False)
+    refused = run(
+        f"eval $(docker-machine env node-04) && docker swarm join --token {old.strip()} "
+        "$(docker-machine ip node-01):2377",
+        check=False,
+    )
     assert refused.returncode != 0
     assert "invalid join token" in refused.stderr.lower() or "token" in refused.stderr.lower()
-    run(f"eval $(docker-machine env node-04) && docker swarm join --token {new.strip()} "
-        "$(docker-machine ip node-01):2377")
-    run("eval $(docker-machine env node-01) && "
+    run(
+        f"eval $(docker-machine env node-04) && docker swarm join --token {new.strip()} "
+        "$(docker-machine ip node-01):2377"
+    )
+    run(
+        "eval $(docker-machine env node-01) && "
         "docker node rm $(docker node ls -q -f name=node-04 -f role=worker | head -n 1) "
-        "2>/dev/null; true")
+        "2>/dev/null; true"
+    )
     wait_for(lambda: node_ls(swarm).get("node-04") == "Ready", "node-04 back in the swarm")
 
 
@@ -96,12 +121,16 @@ def test_service_with_three_replicas_of_local_image(swarm: NetnsLab) -> None:
     """Host-mode publishing (the routing mesh needs IPVS): one replica per node, each
     answering with its own container's hostname."""
     run = shell(swarm)
-    run("eval $(docker-machine env node-01) && docker service create --detach --name hello "
-        "--replicas 3 --publish mode=host,target=80,published=8080 web")
+    run(
+        "eval $(docker-machine env node-01) && docker service create --detach --name hello "
+        "--replicas 3 --publish mode=host,target=80,published=8080 web"
+    )
 
     def running() -> list[str]:
-        out = run("eval $(docker-machine env node-01) && docker service ps hello "
-                  "--filter desired-state=running --format '{{.Node}} {{.CurrentState}}'").stdout
+        out = run(
+            "eval $(docker-machine env node-01) && docker service ps hello "
+            "--filter desired-state=running --format '{{.Node}} {{.CurrentState}}'"
+        ).stdout
         return [line.split()[0] for line in out.splitlines() if " Running " in f" {line} "]
 
     wait_for(lambda: len(running()) == 3, "3 replicas running")
@@ -111,8 +140,10 @@ def test_service_with_three_replicas_of_local_image(swarm: NetnsLab) -> None:
     for node in hosts:
         ip = run(f"docker-machine ip {node}").stdout.strip()
         answers.add(run(f"busybox wget -qO- http://{ip}:8080/").stdout.strip())
-    ids = run("for n in " + " ".join(hosts) + "; do eval $(docker-machine env $n); "
-              "docker ps -q -f name=hello; done").stdout.split()
+    ids = run(
+        "for n in " + " ".join(hosts) + "; do eval $(docker-machine env $n); "
+        "docker ps -q -f name=hello; done"
+    ).stdout.split()
     assert len(answers) == 3 and answers == set(ids)  # hostnames are the container ids
     run("eval $(docker-machine env node-01) && docker service rm hello")
 
@@ -122,19 +153,21 @@ def test_overlay_network_spans_nodes(swarm: NetnsLab) -> None:
         pytest.skip(swarm.capabilities()["overlay"].reason)
     run = shell(swarm)
     run("eval $(docker-machine env node-01) && docker network create -d overlay --attachable ovl")
-    run("eval $(docker-machine env node-01) && docker run -d --name pinged --network ovl busybox "
-        "sleep 300")
-    out = run("eval $(docker-machine env node-02) && docker run --rm --network ovl busybox "
-              "ping -c 1 -W 5 pinged").stdout
+    run(
+        "eval $(docker-machine env node-01) && docker run -d --name pinged --network ovl busybox "
+        "sleep 300"
+    )
+    out = run(
+        "eval $(docker-machine env node-02) && docker run --rm --network ovl busybox "
+        "ping -c 1 -W 5 pinged"
+    ).stdout
     assert "1 packets received" in out
     run("eval $(docker-machine env node-01) && docker rm -f pinged && docker network rm ovl")
 
 
 def test_ssh_shell_reads_its_engine_log(swarm: NetnsLab) -> None:
-    env = {**os.environ, **swarm.session_env(), "DOCKER_HOST": "tcp://192.0.2.99:2376",
-           "PS1": "$ "}
-    child = pexpect.spawn("bash", ["--norc", "--noprofile"], env=env, encoding="utf-8",
-                          timeout=30)
+    env = {**os.environ, **swarm.session_env(), "DOCKER_HOST": "tcp://192.0.2.99:2376", "PS1": "$ "}
+    child = pexpect.spawn("bash", ["--norc", "--noprofile"], env=env, encoding="utf-8", timeout=30)
     try:
         child.sendline("docker-machine ssh node-02")
         child.expect_exact("docker@node-02:~$ ")
@@ -142,13 +175,15 @@ def test_ssh_shell_reads_its_engine_log(swarm: NetnsLab) -> None:
         child.sendline("stty -echo; PS1='[lab]> '")
         child.expect_exact("[lab]> ")
         child.expect_exact("[lab]> ")
-        child.sendline('echo "host=$(hostname) dh=[$DOCKER_HOST]"; docker info --format '
-                       "'{{.Name}} {{.Swarm.LocalNodeState}}'")
+        child.sendline(
+            'echo "host=$(hostname) dh=[$DOCKER_HOST]"; docker info --format '
+            "'{{.Name}} {{.Swarm.LocalNodeState}}'"
+        )
         child.expect_exact("[lab]> ")
         assert "host=node-02 dh=[]" in child.before
         assert "node-02 active" in child.before
         child.sendline("tail -f /var/log/docker.log")
-        child.expect(r'level=(debug|info)')
+        child.expect(r"level=(debug|info)")
         child.sendcontrol("c")
         child.expect_exact("[lab]> ")
         child.sendline("exit")

@@ -1,0 +1,105 @@
+"""Lab up time (every engine answering, images loaded) for 1, 4 and 8 nodes, and teardown time.
+
+Goals on a 2-core machine: 4 nodes ready in under 5 s, torn down in under 3 s (docker-machine
+with VirtualBox needs the better part of a minute per node). The baseline measured in the same
+run is one bare dockerd in a network namespace, started and answering with nothing else
+(no bridge, TLS, images or bookkeeping): what the lab adds is the difference.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+from runner.lab import census, engine
+from runner.lab.netns import NetnsProvider, preflight
+
+ROUNDS = 3
+SIZES = (1, 4, 8)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _bare_dockerd() -> float:
+    """One dockerd in a throwaway netns, answering its socket; torn down afterwards."""
+    ns, base = "bklbench", "/run/book-lab-bench"
+    start = time.perf_counter()
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        subprocess.run(
+            [
+                "setsid",
+                "-f",
+                "nsenter",
+                f"--net=/run/netns/{ns}",
+                "unshare",
+                "--mount",
+                "--uts",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                # tmpfs on /etc/docker: dockerd writes key.json there
+                f"mkdir -p {base}/data {base}/exec; mount -t tmpfs bench /etc/docker; "
+                f"exec dockerd "
+                f"--data-root {base}/data --exec-root {base}/exec -H unix://{base}/s "
+                f"--pidfile {base}/pid >{base}.log 2>&1",
+            ],
+            check=True,
+        )
+        sock = f"{base}/s"
+        while True:
+            try:
+                if engine.api(Path(sock), "GET", "/_ping")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.01)
+        elapsed = time.perf_counter() - start
+        pid = int(Path(f"{base}/pid").read_text())
+        os.kill(pid, 15)
+        while _running(pid):
+            time.sleep(0.02)
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], check=False)
+        subprocess.run(["rm", "-rf", base, f"{base}.log"], check=False)
+    return elapsed
+
+
+def run() -> None:
+    preflight()
+    provider = NetnsProvider()
+    warm = provider.up(("warm",))  # builds the image cache once, outside the timings
+    warm.down()
+    baseline = statistics.median(_bare_dockerd() for _ in range(ROUNDS))
+    print(f"baseline: one bare dockerd in a netns answering: {baseline:.2f} s (median of {ROUNDS})")
+    results: dict[int, tuple[float, float]] = {}
+    for size in SIZES:
+        ups, downs = [], []
+        for _ in range(ROUNDS):
+            names = tuple(f"node-{i:02d}" for i in range(1, size + 1))
+            t0 = time.perf_counter()
+            lab = provider.up(names)
+            t1 = time.perf_counter()
+            lab.down()
+            t2 = time.perf_counter()
+            ups.append(t1 - t0)
+            downs.append(t2 - t1)
+            assert not [r for r in census.census() if r.lab == lab.state.id]
+        results[size] = (statistics.median(ups), statistics.median(downs))
+        print(
+            f"lab up {size} node(s): {results[size][0]:.2f} s, teardown {results[size][1]:.2f} s"
+            f"  (median of {ROUNDS}; up = {results[size][0] / baseline:.1f}x baseline)"
+        )
+    up4, down4 = results[4]
+    print(
+        f"goal 4 nodes ready < 5 s: {'met' if up4 < 5 else 'MISSED'} ({up4:.2f} s); "
+        f"teardown < 3 s: {'met' if down4 < 3 else 'MISSED'} ({down4:.2f} s)"
+    )
