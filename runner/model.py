@@ -59,7 +59,8 @@ class Command:
     def checks_status(self) -> bool:
         if self.status is not None:
             return True
-        return self.key is None and self.opens_shell is None
+        # Leaving a nested shell gives back its last status (130 after a ^C): only [N] checks it.
+        return self.key is None and self.opens_shell is None and not self.closes_shell
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ def test_keys_and_nested_shells_across_blocks() -> None:
     assert ssh.opens_shell == "docker@node-01:~$" and not ssh.checks_status
     assert tail.key == "^C" and tail.expected_before_key == 2 and not tail.checks_status
     assert leave.closes_shell and leave.prompt == "docker@node-01:~$"
+    assert not leave.checks_status  # it gives back the shell's last status (130 after ^C)
     assert back.prompt == "$" and not back.closes_shell
 
 
