@@ -118,6 +118,8 @@ def verify(options: argparse.Namespace) -> int:
         except NotationError as exc:
             reporter.error(f"{exc}\n(fix the notation; the reference is NOTATION.md)")
             return EXIT_ERROR
+        if not chapter.blocks:
+            continue  # prose only: nothing to verify, nothing to record
         store = ResultStore.for_chapter(path, options.results)
         planned.append(
             Planned(path, chapter, store, store.key(path), _lab_key(chapter, options.provider))

@@ -200,3 +200,9 @@ def test_a_key_never_due_fails_with_the_whole_output(verify: Verify) -> None:
     command = run.blocks[0].commands[0]
     assert command.output == "done early"
     assert "+done early" in (command.error or "")
+
+
+def test_prose_only_pages_are_not_recorded(verify: Verify, tmp_path: Path) -> None:
+    result = verify("# Accueil\n\nDu texte, et un bloc bash :\n\n```bash\nls\n```\n")
+    assert result.code == 0
+    assert not (tmp_path / "verified").exists()
