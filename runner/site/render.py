@@ -69,6 +69,13 @@ def _hl_lines(spec: str) -> set[int]:
     return out
 
 
+def _linenums(value: str | None) -> int | None:
+    if value is None:
+        return None
+    first = value.split()[0] if value.split() else "1"
+    return int(first) if first.isdigit() and int(first) > 0 else 1
+
+
 @dataclass(frozen=True)
 class BlockView:
     """Everything a block template needs."""
@@ -80,6 +87,7 @@ class BlockView:
     transcript: Transcript
     title: str | None
     hl_lines: frozenset[int]
+    linenums: int | None  # the first line's number, when the author asked for numbers
     output_hidden: bool  # output withheld: no passing run of this block to show
 
 
@@ -98,6 +106,7 @@ def block_view(state: BlockState) -> BlockView:
         transcript=shown,
         title=display.get("title") or None,
         hl_lines=frozenset(_hl_lines(display.get("hl_lines", ""))),
+        linenums=_linenums(display.get("linenums")),
         output_hidden=state.shown is None and state.kind != "skipped",
     )
 

@@ -70,6 +70,10 @@ def test_nested_shell_prompts(built: Build) -> None:
     block = block_html(built.page("02-machines"), 1)
     assert '<span class="gp">docker@node-01:~$ </span><span class="vb-cmd">hostname' in block
     assert 'data-copy="docker-machine ssh node-01\nhostname\nexit\necho retour"' in block
+    # Material's display options pass on: numbered lines, highlighted lines 2 and 3.
+    assert '<span class="linenos" data-linenos="1 "></span><span class="gp">$ </span>' in block
+    assert '<span class="hll"><span class="linenos" data-linenos="2 "></span>' in block
+    assert block.count('<span class="hll">') == 2
 
 
 def test_report_page(built: Build) -> None:
