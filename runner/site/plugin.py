@@ -124,6 +124,11 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
                 "list `verified` before it in mkdocs.yml so that block lines still match"
             )
             return markdown
+        for line in splice.unseen_console_fences(markdown, state.chapter.blocks, offset):
+            log.warning(
+                f"{state.key}:{line}: this console block is not verified (the runner does not "
+                "see fences inside admonitions or content tabs); move it out of the container"
+            )
         states = {b.block.index: b for b in state.blocks}
 
         def block_html(block: Block) -> str | None:

@@ -7,6 +7,7 @@ placeholder paragraph that `fill_placeholders` swaps for its HTML after renderin
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -77,3 +78,30 @@ def fill_placeholders(html: str, placeholders: dict[str, str]) -> str:
     for token, block in placeholders.items():
         html = html.replace(f"<p>{token}</p>", block).replace(token, block)
     return html
+
+
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([^\s`{]*)")
+
+
+def unseen_console_fences(markdown: str, blocks: tuple[Block, ...], offset: int) -> list[int]:
+    """File lines of ```console fences that the notation did not see, so no run verified.
+
+    CommonMark (and so the runner) reads a fence indented under `!!! note` or `=== "Tab"` as
+    plain indented text, while Material renders it as code: such a block would show the
+    author's expected output as if it had been verified.
+    """
+    seen = {block.loc.line for block in blocks}
+    unseen: list[int] = []
+    opened: str | None = None
+    for number, line in enumerate(markdown.split("\n"), start=offset + 1):
+        match = _FENCE.match(line)
+        if match is None:
+            continue
+        marker, language = match.group(1), match.group(2)
+        if opened is None:
+            if language == "console" and number not in seen:
+                unseen.append(number)
+            opened = marker
+        elif marker[0] == opened[0] and len(marker) >= len(opened) and not language:
+            opened = None
+    return unseen

@@ -167,3 +167,16 @@ def test_a_theme_overrides_the_templates(book: Path) -> None:
     )
     page = build(book, "--strict").page(CHAPTER)
     assert '<p class="mon-badge">verified</p>' in page and "vb-badge" not in page
+
+
+def test_a_console_block_the_runner_cannot_see_is_a_warning(book: Path) -> None:
+    chapter = book / "docs" / "02-machines.md"
+    chapter.write_text(
+        chapter.read_text()
+        + '\n!!! note "Encadré"\n\n    ```console\n    $ echo invisible\n    invisible\n    ```\n'
+        + "\n````markdown\n```console\n$ echo exemple\n```\n````\n"
+    )
+    strict = build(book, "--strict")
+    assert strict.status != 0
+    assert "docs/02-machines.md:14: this console block is not verified" in strict.log
+    assert ":20: this console block" not in strict.log  # an example inside another fence
