@@ -4,8 +4,8 @@ and mount namespaces, started detached, talked to over its unix socket.
 `ip netns exec` is not used: it remounts /sys, hides the cgroup hierarchy and dockerd dies
 with "Devices cgroup isn't mounted". Entering only the network namespace (nsenter) and
 unsharing UTS and mount namespaces works. Inside the node's mount namespace, the node's own
-folders are bound over /var/log, /var/lib/docker, /etc/docker, /home and /run, so the node
-sees its own engine log, data, certificates and sockets at the usual paths.
+folders are bound over /var/log, /var/lib/docker, /etc/docker, /home, /tmp and /run, so the node
+sees its own engine log, data, certificates, sockets, /tmp and /home at the usual paths.
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ mkdir /var/lib/docker
 mount --bind "$LAB_NODE_DIR/docker" /var/lib/docker
 mount --bind "$LAB_NODE_DIR/tls" /etc/docker
 mount --bind "$LAB_NODE_DIR/home" /home
+mount --bind "$LAB_NODE_DIR/tmp" /tmp
+for f in hostname hosts; do
+    if [ -f "/etc/$f" ]; then mount --bind "$LAB_NODE_DIR/etc/$f" "/etc/$f"; fi
+done
 mount --bind "$LAB_NODE_DIR/run" /run
 cd /
 rm -f /var/log/docker.exit
@@ -86,9 +90,15 @@ def log_path(node_dir: Path) -> Path:
     return node_dir / "log" / "docker.log"
 
 
-def prepare_dirs(node_dir: Path) -> None:
-    for sub in ("log", "docker", "tls", "run", "home/docker"):
+def prepare_dirs(node: str, node_dir: Path) -> None:
+    for sub in ("log", "docker", "tls", "run", "home/docker", "etc", "tmp"):
         (node_dir / sub).mkdir(parents=True, exist_ok=True)
+    (node_dir / "tmp").chmod(0o1777)
+    # The node's own /etc/hostname and /etc/hosts, as on a machine of that name.
+    (node_dir / "etc/hostname").write_text(node + "\n")
+    (node_dir / "etc/hosts").write_text(
+        f"127.0.0.1\tlocalhost\n127.0.1.1\t{node}\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+    )
     # No bracketed-paste escapes in `docker-machine ssh` shells driven through a pty.
     (node_dir / "home/docker/.inputrc").write_text("set enable-bracketed-paste off\n")
 
@@ -113,7 +123,7 @@ def dockerd_args(ip: str, cgroup_parent: str, labels: tuple[str, ...], storage: 
 
 def start(node: str, node_dir: Path, netns: str, engine_group: str, args: list[str]) -> None:
     """Start the engine detached (double fork: init, not the caller, is its parent)."""
-    prepare_dirs(node_dir)
+    prepare_dirs(node, node_dir)
     (node_dir / "log" / "docker.exit").unlink(missing_ok=True)
     procs = cgroups.ensure(engine_group) / "cgroup.procs"
     env = {

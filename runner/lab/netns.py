@@ -139,7 +139,8 @@ class NetnsLab:
             engine_version=self.state.engine_version,
             kernel=os.uname().release,
             capabilities={k: c.present for k, c in self._caps.items()},
-            stands_in_for={n.name: n.driver for n in found},
+            # Only nodes a chapter created with `-d DRIVER`; the lab's own are plain netns.
+            stands_in_for={n.name: n.driver for n in found if n.driver != "netns"},
         )
 
     def problems(self) -> list[NodeProblem]:

@@ -134,7 +134,8 @@ def cmd_create(ctx: Ctx, args: list[str]) -> None:
     if not rest:
         raise Fail("Error: No machine name specified")
     name = rest[-1]  # driver flags with values (--virtualbox-memory 2048) come before it
-    driver = (flags.get("driver") or flags.get("d") or ["virtualbox"])[-1]
+    default = os.environ.get("MACHINE_DRIVER", "virtualbox")  # as docker-machine reads it
+    driver = (flags.get("driver") or flags.get("d") or [default])[-1]
     labels = tuple(flags.get("engine-label", []))
     out("Running pre-create checks...")
     with ctx.locked():
@@ -548,6 +549,23 @@ def cmd_ssh(ctx: Ctx, args: list[str]) -> None:
     os.execvpe(argv[0], argv, env)
 
 
+def cmd_scp(ctx: Ctx, args: list[str]) -> None:
+    from runner.lab import scp
+
+    names = {n.name for n in load_nodes(ctx.paths)}
+
+    def pid_of(name: str) -> int:
+        pid = engine.pid(ctx.paths.node_dir(name))
+        if pid is None:
+            raise Fail(f'Error: Cannot run SCP command: Host "{name}" is not running')
+        return pid
+
+    try:
+        scp.scp(args, names.__contains__, pid_of)
+    except scp.ScpError as exc:
+        raise Fail(str(exc)) from None
+
+
 def cmd_version(ctx: Ctx, args: list[str]) -> None:
     if not args:
         out(VERSION)
@@ -576,6 +594,7 @@ COMMANDS: dict[str, Callable[[Ctx, list[str]], None]] = {
     "regenerate-certs": cmd_regenerate_certs,
     "restart": cmd_restart,
     "rm": cmd_rm,
+    "scp": cmd_scp,
     "ssh": cmd_ssh,
     "start": cmd_start,
     "status": cmd_status,

@@ -4,6 +4,7 @@ nodes itself. Formats and messages are docker-machine 0.16's."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 
@@ -188,3 +189,27 @@ def test_rm_asks_then_removes_everything(created: str, run: Run, empty_lab: Netn
     assert run("docker-machine ls -q").stdout == "node-1\n"
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert f"bkl{empty_lab.state.id}-1" not in netns
+
+
+def test_node_has_its_own_etc_files_and_log(created: str, run: Run) -> None:
+    out = run(
+        "docker-machine ssh node-1 'cat /etc/hostname; grep -c node-1 /etc/hosts; "
+        "ls /var/log; echo $HOME; id -u'"
+    ).stdout.split()
+    assert out[:2] == ["node-1", "1"]
+    assert "docker.log" in out and "/home/docker" in out
+
+
+def test_scp_files_and_folders_both_ways(created: str, run: Run, tmp_path: object) -> None:
+    run(
+        f"cd {tmp_path} && mkdir -p stack/conf && echo 'version: \"3\"' > stack/compose.yml && "
+        "echo x > stack/conf/a && docker-machine scp stack/compose.yml node-1: && "
+        "docker-machine scp -r stack node-1:/tmp/ && docker-machine scp node-1:compose.yml back.yml"
+        " && docker-machine scp -r node-1:/tmp/stack copy"
+    )
+    inside = run("docker-machine ssh node-1 'cat ~/compose.yml /tmp/stack/conf/a'").stdout
+    assert inside == 'version: "3"\nx\n'
+    assert run(f"cat {tmp_path}/back.yml {tmp_path}/copy/conf/a").stdout == 'version: "3"\nx\n'
+    assert not os.path.exists("/tmp/stack/compose.yml")  # the node's /tmp is its own
+    missing = run("docker-machine scp node-1:/nope here", check=False)
+    assert missing.returncode == 1 and "/nope" in missing.stderr
