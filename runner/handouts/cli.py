@@ -29,13 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _site_name(root: Path) -> str:
+def _mkdocs_config(root: Path) -> dict[str, object]:
     try:
         data = yaml.load((root / "mkdocs.yml").read_text(encoding="utf-8"), _Lenient)
     except (OSError, yaml.YAMLError):
-        return "Livret d'atelier"
-    name = data.get("site_name") if isinstance(data, dict) else None
-    return str(name) if name else "Livret d'atelier"
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 class _Lenient(yaml.SafeLoader):
@@ -45,6 +44,31 @@ class _Lenient(yaml.SafeLoader):
 _Lenient.add_multi_constructor("", lambda loader, suffix, node: None)
 
 
+def _nav_files(nav: object) -> list[str]:
+    """The Markdown files of an mkdocs `nav:`, in reading order."""
+    if isinstance(nav, str):
+        return [nav] if nav.endswith(".md") else []
+    if isinstance(nav, list):
+        return [f for item in nav for f in _nav_files(item)]
+    if isinstance(nav, dict):
+        return [f for value in nav.values() for f in _nav_files(value)]
+    return []
+
+
+def _in_reading_order(paths: list[Path], docs: Path, nav: object) -> list[Path]:
+    """Chapters in the site's navigation order when mkdocs.yml has a `nav:`, else by path."""
+    order = {name: n for n, name in enumerate(_nav_files(nav))}
+
+    def rank(path: Path) -> tuple[int, str]:
+        try:
+            name = path.resolve().relative_to(docs.resolve()).as_posix()
+        except ValueError:
+            name = path.as_posix()
+        return (order.get(name, len(order)), name)
+
+    return sorted(paths, key=rank)
+
+
 def _chapters(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
@@ -52,19 +76,11 @@ def _chapters(paths: list[Path]) -> list[Path]:
     return out
 
 
-def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    root = find_project_root(Path.cwd()) or Path.cwd()
-    paths = args.paths or [root / "docs"]
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        print(f"handouts: no such file or folder: {missing[0]}", file=sys.stderr)
-        return 2
-    results = args.results.resolve() if args.results else root / "verified"
-    store = ResultStore(folder=results, root=root.resolve())
+def _load(paths: list[Path], store: ResultStore) -> list[ChapterState] | None:
+    """The chapters with console blocks; None when one cannot be read (said on stderr)."""
     states: list[ChapterState] = []
     failed = False
-    for path in _chapters(paths):
+    for path in paths:
         text = path.read_text(encoding="utf-8")
         if not may_have_blocks(text):
             continue
@@ -72,13 +88,27 @@ def main(argv: list[str]) -> int:
         if isinstance(loaded, Problem):
             print(f"handouts: {loaded.message}", file=sys.stderr)
             failed = True
-            continue
-        if not loaded.chapter.blocks:
-            continue
-        if loaded.warning:
-            print(f"handouts: warning: {loaded.warning}", file=sys.stderr)
-        states.append(loaded)
-    if failed:
+        elif loaded.chapter.blocks:
+            if loaded.warning:
+                print(f"handouts: warning: {loaded.warning}", file=sys.stderr)
+            states.append(loaded)
+    return None if failed else states
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    root = find_project_root(Path.cwd()) or Path.cwd()
+    config = _mkdocs_config(root)
+    docs = root / str(config.get("docs_dir") or "docs")
+    paths = args.paths or [docs]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        print(f"handouts: no such file or folder: {missing[0]}", file=sys.stderr)
+        return 2
+    results = args.results.resolve() if args.results else root / "verified"
+    store = ResultStore(folder=results, root=root.resolve())
+    states = _load(_in_reading_order(_chapters(paths), docs, config.get("nav")), store)
+    if states is None:
         return 2
     if not states:
         print("handouts: no chapter with console blocks found", file=sys.stderr)
@@ -92,6 +122,7 @@ def main(argv: list[str]) -> int:
         pdf.write_pdf(pdf.html(env, handout.title, [handout], booklet=False), target)
         print(f"handouts: wrote {target} ({fr.plural(len(handout.steps), 'étape')})")
     booklet = out / BOOKLET
-    pdf.write_pdf(pdf.html(env, _site_name(root), handouts, booklet=True), booklet)
+    title = str(config.get("site_name") or "Livret d'atelier")
+    pdf.write_pdf(pdf.html(env, title, handouts, booklet=True), booklet)
     print(f"handouts: wrote {booklet} ({fr.plural(len(handouts), 'chapitre')})")
     return 0

@@ -143,3 +143,15 @@ def test_a_stale_chapter_is_printed_with_a_warning_and_without_unverified_output
 def test_usage_errors_exit_2(book: Path, args: list[str]) -> None:
     done = handouts(book, *args)
     assert done.returncode == 2 and "absent.md" in done.stderr
+
+
+def test_the_booklet_follows_the_site_navigation(book: Path) -> None:
+    config = book / "mkdocs.yml"
+    config.write_text(
+        config.read_text() + "nav:\n  - index.md\n  - 02-machines.md\n  - 01-premiers-pas.md\n"
+    )
+    done = handouts(book)
+    assert done.returncode == 0, done.stderr
+    cover = text(book / "handouts" / "livret.pdf")[0]
+    assert "Livre de test" in cover
+    assert cover.index("Machines") < cover.index("Premiers pas")
