@@ -11,7 +11,6 @@ sees its own engine log, data, certificates, sockets, /tmp and /home at the usua
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import os
 import signal
@@ -19,7 +18,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from runner.lab import cgroups
 
@@ -53,33 +52,34 @@ class EngineError(Exception):
     pass
 
 
-class _UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path: Path, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = str(path)
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
-
-
 def api(
     sock: Path,
     method: str,
     url: str,
-    body: Any = None,
+    body: BinaryIO | None = None,
     timeout: float = 10.0,
     headers: dict[str, str] | None = None,
 ) -> tuple[int, bytes]:
-    conn = _UnixHTTP(sock, timeout)
-    try:
-        conn.request(method, url, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    finally:
-        conn.close()
+    """One HTTP/1.0 request to the engine's unix socket (the engine then answers without
+    chunking and closes). Hand-written: http.client alone doubles the stand-in's start time."""
+    head = f"{method} {url} HTTP/1.0\r\nHost: docker\r\n"
+    for key, value in (headers or {}).items():
+        head += f"{key}: {value}\r\n"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(timeout)
+        conn.connect(str(sock))
+        conn.sendall((head + "\r\n").encode())
+        if body is not None:
+            conn.sendfile(body)
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    raw = b"".join(chunks)
+    status_line, _, rest = raw.partition(b"\r\n")
+    parts = status_line.split()
+    if len(parts) < 2 or not parts[1].isdigit():
+        raise OSError(f"bad answer from {sock}: {status_line[:80]!r}")
+    return int(parts[1]), rest.partition(b"\r\n\r\n")[2]
 
 
 def socket_path(node_dir: Path) -> Path:
