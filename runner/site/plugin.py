@@ -4,8 +4,14 @@ mkdocs.yml:
     plugins:
       - search
       - verified:
-          results: verified            # stored results, relative to mkdocs.yml
-          report: rapport-verification.md  # generated page; "" for none
+          results: verified                  # stored results, relative to mkdocs.yml
+          report: rapport-verification.md    # the generated report page; "" for none
+          report_title: Rapport de vérification
+          header: true                       # a status summary under each chapter's title
+
+Templates live in runner/site/templates/verified/; a theme overrides one by putting a file of
+the same name in `<custom_dir>/verified/`. Chapters with no passing results, stale ones, bad
+notation and console blocks the runner cannot see are logged as warnings (`--strict` fails).
 """
 
 from __future__ import annotations
