@@ -259,6 +259,7 @@ class NetnsProvider:
                 lab_id = new_lab_id()
             paths = LabPaths.of(lab_id, self.root)
             paths.dir.mkdir()
+            owner_fd: int | None = None
             try:
                 subnet = network.choose_subnet(taken)
                 state = LabState(
@@ -273,6 +274,8 @@ class NetnsProvider:
                 lab = NetnsLab(paths, state, owner_fd)
                 network.create_bridge(state.bridge, state.gateway, state.prefixlen)
             except BaseException as exc:
+                if owner_fd is not None:
+                    os.close(owner_fd)
                 census.teardown(lab_id, self.root)
                 if isinstance(exc, network.NetError):
                     raise LabError(

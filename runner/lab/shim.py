@@ -507,6 +507,25 @@ def cmd_rm(ctx: Ctx, args: list[str]) -> None:
         raise Fail("\n".join(errors))
 
 
+NODE_BIN = "/run/book-lab-bin"  # inside the node: its own /run
+SUDO = """#!/bin/sh
+# sudo stand-in (last on PATH, used only when the machine has no sudo): the shell of
+# `docker-machine ssh` already runs as root, so run the command as it is.
+while [ $# -gt 0 ]; do
+    case "$1" in -u|-g) shift 2 ;; --) shift; break ;; -*) shift ;; *) break ;; esac
+done
+[ $# -eq 0 ] || exec "$@"
+"""
+
+
+def _install_sudo(node_dir: Path) -> None:
+    target = node_dir / "run" / NODE_BIN.rsplit("/", 1)[1] / "sudo"
+    if not target.exists():
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(SUDO)
+        target.chmod(0o755)
+
+
 def cmd_ssh(ctx: Ctx, args: list[str]) -> None:
     if not args:
         raise Fail("Error: Expected one machine name as an argument")
@@ -517,8 +536,9 @@ def cmd_ssh(ctx: Ctx, args: list[str]) -> None:
     # The shell belongs to the node: stopping or removing the node ends it too.
     procs = cgroups.ensure(nodes.shell_group(ctx.lab.id, node)) / "cgroup.procs"
     procs.write_text(str(os.getpid()))
+    _install_sudo(ctx.paths.node_dir(node.name))
     env = {
-        "PATH": CLEAN_PATH,
+        "PATH": CLEAN_PATH + ":" + NODE_BIN,
         "HOME": "/home/docker",
         "USER": "docker",
         "LOGNAME": "docker",

@@ -197,7 +197,7 @@ def test_node_has_its_own_etc_files_and_log(created: str, run: Run) -> None:
         "ls /var/log; echo $HOME; id -u'"
     ).stdout.split()
     assert out[:2] == ["node-1", "1"]
-    assert "docker.log" in out and "/home/docker" in out
+    assert "docker.log" in out and out[-2:] == ["/home/docker", "0"]
 
 
 def test_scp_files_and_folders_both_ways(created: str, run: Run, tmp_path: object) -> None:
