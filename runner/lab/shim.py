@@ -595,10 +595,10 @@ def cmd_version(ctx: Ctx, args: list[str]) -> None:
     out(f"v{v}" if v else "Unknown")
 
 
-def cmd_regenerate_certs(ctx: Ctx, args: list[str]) -> None:
+def cmd_unsupported(ctx: Ctx, args: list[str]) -> None:
     raise Fail(
-        "Error: regenerate-certs is not supported by the book lab (its certificates are "
-        "made fresh for every lab)"
+        f"Error: `{PROG} {ctx.typed[1]}` is not supported by the book lab, whose machines are "
+        "Docker engines in network namespaces (no VM to upgrade, provision or re-certify)"
     )
 
 
@@ -611,7 +611,10 @@ COMMANDS: dict[str, Callable[[Ctx, list[str]], None]] = {
     "ip": cmd_ip,
     "kill": cmd_kill,
     "ls": cmd_ls,
-    "regenerate-certs": cmd_regenerate_certs,
+    "mount": cmd_unsupported,
+    "provision": cmd_unsupported,
+    "regenerate-certs": cmd_unsupported,
+    "upgrade": cmd_unsupported,
     "restart": cmd_restart,
     "rm": cmd_rm,
     "scp": cmd_scp,
@@ -665,6 +668,12 @@ def main(argv: list[str]) -> int:
             "inside a book lab session (python -m runner lab up)\n"
         )
         return 1
+    if any(a in ("-h", "--help") for a in rest) and name != "ssh":
+        out(
+            f"Usage: {PROG} {name} [OPTIONS] [arg...]\n\nSee docker-machine's documentation; "
+            "this book lab stand-in accepts the same options."
+        )
+        return 0
     try:
         ctx = Ctx(Path(storage), [PROG, *args])
         COMMANDS[name](ctx, rest)
