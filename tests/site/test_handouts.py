@@ -10,9 +10,8 @@ import pytest
 from pypdf import PageObject, PdfReader
 
 from runner.notation import parse_chapter
-from runner.results import ChapterRun, ResultStore
-from runner.site.status import chapter_hash
-from tests.site.fixtures.results import LAB, STARTED, _block, _cmd
+from runner.results import ResultStore
+from tests.site.fixtures.results import _block, _cmd, chapter_run
 
 LONG_COMMAND = "docker run --rm " + " ".join(f"--env VARIABLE_{n}=valeur-{n}" for n in range(14))
 LONG_LINE = "x" * 150 + " fin-de-ligne-longue"
@@ -59,20 +58,7 @@ def add_long_chapter(book: Path) -> None:
     block = _block(
         ch, 0, _cmd(lines[0], "seq 1 40", numbers), _cmd(lines[1], LONG_COMMAND, LONG_LINE)
     )
-    ResultStore(book / "verified", book).save(
-        ChapterRun(
-            chapter="docs/03-long.md",
-            title=ch.title,
-            source_hash=chapter_hash(ch),
-            runner_version="0.1.0",
-            lab_key="netns",
-            lab=LAB,
-            started=STARTED,
-            duration=1.0,
-            status="passed",
-            blocks=(block,),
-        )
-    )
+    ResultStore(book / "verified", book).save(chapter_run(ch, (block,)))
 
 
 def test_a_handout_per_chapter_and_a_booklet(book: Path) -> None:
