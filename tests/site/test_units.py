@@ -1,0 +1,94 @@
+"""The site's pure parts: statuses, splicing Markdown, wrapping handout lines, French dates."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from runner.handouts.content import WIDTH, WRAP_MARK, wrap
+from runner.notation import parse_chapter
+from runner.results import ChapterRecord
+from runner.site import fr, splice
+from runner.site.status import chapter_state
+from tests.site.fixtures.results import BOOK, first_chapter_run
+
+SOURCE = (BOOK / "docs" / "01-premiers-pas.md").read_text()
+
+
+def _state(source: str, record: ChapterRecord):  # type: ignore[no-untyped-def]
+    chapter = parse_chapter(BOOK / "docs" / "01-premiers-pas.md", source)
+    return chapter_state("docs/01-premiers-pas.md", chapter, record)
+
+
+def test_statuses_follow_the_source_and_the_runs() -> None:
+    run = first_chapter_run(BOOK)
+    state = _state(SOURCE, ChapterRecord(passing=run))
+    assert state.kind == "verified" and state.warning is None
+    assert [b.kind for b in state.blocks].count("verified") == 8
+    assert state.blocks[6].kind == "skipped" and state.blocks[6].reason == "nécessite VirtualBox"
+
+    # A block inserted before the others: the chapter is stale; unchanged blocks keep their
+    # run (matched by content, not by position); the new one has none.
+    edited = SOURCE.replace(
+        "```console hidden", "```console\n$ echo neuf\nneuf\n```\n\n```console hidden"
+    )
+    stale = _state(edited, ChapterRecord(passing=run))
+    assert stale.kind == "stale" and "changed since its last passing run" in (stale.warning or "")
+    assert stale.blocks[0].kind == "stale" and stale.blocks[0].shown is None
+    assert stale.blocks[3].shown is run.blocks[2]  # was block 2, now block 3
+
+    never = _state(SOURCE, ChapterRecord())
+    assert never.kind == "unverified" and "no passing verification results" in (never.warning or "")
+    assert {b.kind for b in never.blocks} == {"unverified", "skipped"}
+
+    failed = replace(run, status="failed", blocks=(
+        *run.blocks[:2], replace(run.blocks[2], status="blocked", reason="session perdue"),
+        *run.blocks[3:],
+    ))  # fmt: skip
+    both = _state(SOURCE, ChapterRecord(passing=run, latest=failed))
+    assert both.kind == "failed" and both.warning is None
+    assert both.blocks[2].kind == "failed" and both.blocks[2].reason == "session perdue"
+    assert both.blocks[2].shown is run.blocks[2]  # the passing output is still shown
+
+
+def test_splice_replaces_fences_keeps_the_rest_and_places_the_header() -> None:
+    chapter = parse_chapter(BOOK / "docs" / "02-machines.md")
+    body = chapter.source
+    done = splice.splice(
+        body, chapter.blocks, 0, lambda block: f"<div>bloc {block.index}</div>", (1, "<p>h</p>")
+    )
+    assert done.markdown.split("\n")[:4] == ["# Machines", "", "<p>h</p>", ""]
+    assert "<div>bloc 0</div>" in done.markdown and "docker-machine ssh" not in done.markdown
+    assert splice.header_line("\n\n# Titre\ntexte") == 3
+    assert splice.header_line("texte") == 0
+    assert splice.line_offset("---\na: 1\n---\n\n# T\n", "# T\n") == 4
+    assert splice.line_offset("autre", "# T\n") is None
+
+
+def test_nested_blocks_become_placeholders_filled_after_rendering() -> None:
+    text = "1. étape\n\n    ```console\n    $ echo a\n    a\n    ```\n"
+    chapter = parse_chapter(Path("liste.md"), text)
+    done = splice.splice(text, chapter.blocks, 0, lambda block: "<div>X</div>")
+    [(token, html)] = done.placeholders.items()
+    assert f"    {token}" in done.markdown and html == "<div>X</div>"
+    assert splice.fill_placeholders(f"<li><p>{token}</p></li>", done.placeholders) == (
+        "<li><div>X</div></li>"
+    )
+
+
+def test_wrap_cuts_long_lines_visibly_and_loses_nothing() -> None:
+    line = "docker run " + " ".join(f"--env V{n}=x" for n in range(40)) + " " + "y" * 150
+    pieces = wrap(line)
+    assert len(pieces) > 2 and all(len(p) <= WIDTH for p in pieces)
+    assert all(p.endswith(WRAP_MARK) for p in pieces[:-1]) and not pieces[-1].endswith(WRAP_MARK)
+    assert "".join(p.removesuffix(WRAP_MARK).removeprefix("  ") for p in pieces) == line
+    assert wrap("court") == ["court"]
+
+
+def test_french_dates_and_durations() -> None:
+    assert fr.date_fr("2026-08-01T07:05:00+00:00") == "1er août 2026 à 07:05 UTC"
+    assert fr.date_fr("2026-11-27T10:00:00") == "27 novembre 2026 à 10:00 UTC"
+    assert fr.date_fr("pas une date") == "pas une date"
+    assert fr.duration_fr(0.25) == "250 ms" and fr.duration_fr(6.5) == "6,5 s"
+    assert fr.duration_fr(125) == "2 min 05 s"
+    assert fr.plural(1, "bloc") == "1 bloc" and fr.plural(3, "bloc") == "3 blocs"
