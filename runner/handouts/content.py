@@ -174,7 +174,9 @@ def _intro(tokens: list[object], limit: int = 3) -> list[Markup]:
 def _needs(state: ChapterState) -> list[str]:
     chapter, run = state.chapter, state.passing
     needs: list[str] = []
-    if run is not None and run.lab.engine_version:
+    if chapter.lab is None:
+        needs.append("Un terminal avec bash : ce chapitre n'a pas besoin de lab Docker")
+    elif run is not None and run.lab.engine_version:
         needs.append(f"Docker Engine (vérifié avec la version {run.lab.engine_version})")
     else:
         needs.append("Docker Engine")
