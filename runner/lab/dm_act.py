@@ -1,0 +1,235 @@
+"""The docker-machine commands that act on nodes: create, stop, kill, start, restart, rm, ssh,
+scp. They really start, stop or kill engines."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from runner.lab import cgroups, engine, images, nodes
+from runner.lab.dm_common import CLEAN_PATH, PROG, Ctx, Fail, each, out, split_flags
+from runner.lab.state import NodeState, load_nodes
+
+
+def cmd_create(ctx: Ctx, args: list[str]) -> None:
+    flags, rest = split_flags(
+        args,
+        {
+            "d",
+            "driver",
+            "engine-label",
+            "engine-opt",
+            "engine-env",
+            "engine-insecure-registry",
+            "engine-registry-mirror",
+            "engine-storage-driver",
+            "swarm-discovery",
+            "swarm-host",
+            "swarm-addr",
+        },
+    )
+    if not rest:
+        raise Fail("Error: No machine name specified")
+    name = rest[-1]  # driver flags with values (--virtualbox-memory 2048) come before it
+    default = os.environ.get("MACHINE_DRIVER", "virtualbox")  # as docker-machine reads it
+    driver = (flags.get("driver") or flags.get("d") or [default])[-1]
+    labels = tuple(flags.get("engine-label", []))
+    out("Running pre-create checks...")
+    with ctx.locked():
+        try:
+            node = nodes.reserve(ctx.paths, ctx.lab, name, driver, labels)
+        except nodes.NodeError as exc:
+            raise Fail(str(exc)) from None
+        out("Creating machine...")
+        out(
+            f'({name}) Standing in for driver "{driver}": a Docker engine in its own network '
+            "namespace on this machine (netns), not a VM"
+        )
+        try:
+            nodes.provision(ctx.paths, ctx.lab, node)
+            out("Waiting for machine to be running, this may take a few minutes...")
+            nodes.finish(ctx.paths, node, images.archive())
+        except BaseException:
+            nodes.remove(ctx.paths, ctx.lab, node)
+            raise
+    out("Checking connection to Docker...")
+    out("Docker is up and running!")
+    out(
+        "To see how to connect your Docker Client to the Docker Engine running on this "
+        f"machine, run: {PROG} env {name}"
+    )
+
+
+def cmd_stop(ctx: Ctx, args: list[str]) -> None:
+    def act(node: NodeState) -> None:
+        out(f'Stopping "{node.name}"...')
+        if ctx.state(node) == "Stopped":
+            raise Fail(f'Machine "{node.name}" is already stopped.')
+        with ctx.locked():
+            nodes.stop(ctx.paths, ctx.lab, node)
+        out(f'Machine "{node.name}" was stopped.')
+
+    each(ctx, args, act)
+
+
+def cmd_kill(ctx: Ctx, args: list[str]) -> None:
+    def act(node: NodeState) -> None:
+        out(f'Killing "{node.name}"...')
+        if ctx.state(node) == "Stopped":
+            raise Fail(f'Machine "{node.name}" is already stopped.')
+        with ctx.locked():
+            nodes.kill(ctx.paths, ctx.lab, node)
+        out(f'Machine "{node.name}" was killed.')
+
+    each(ctx, args, act)
+
+
+def _start(ctx: Ctx, node: NodeState) -> None:
+    out(f'Starting "{node.name}"...')
+    if ctx.state(node) == "Running":
+        raise Fail(f'Machine "{node.name}" is already running.')
+    with ctx.locked():
+        try:
+            nodes.start(ctx.paths, ctx.lab, node)
+        except engine.EngineError as exc:
+            raise Fail(str(exc)) from None
+    out(f'Machine "{node.name}" was started.')
+
+
+def cmd_start(ctx: Ctx, args: list[str]) -> None:
+    each(ctx, args, lambda node: _start(ctx, node))
+    out(
+        "Started machines may have new IP addresses. You may need to re-run the "
+        f"`{PROG} env` command."
+    )
+
+
+def cmd_restart(ctx: Ctx, args: list[str]) -> None:
+    def act(node: NodeState) -> None:
+        out(f'Restarting "{node.name}"...')
+        with ctx.locked():
+            if ctx.state(node) == "Running":
+                node = nodes.stop(ctx.paths, ctx.lab, node)
+            try:
+                nodes.start(ctx.paths, ctx.lab, node)
+            except engine.EngineError as exc:
+                raise Fail(str(exc)) from None
+
+    each(ctx, args, act)
+    out(
+        "Restarted machines may have new IP addresses. You may need to re-run the "
+        f"`{PROG} env` command."
+    )
+
+
+def cmd_rm(ctx: Ctx, args: list[str]) -> None:
+    flags, rest = split_flags(args, set())
+    if not rest:
+        raise Fail("Error: Expected to get one or more machine names as arguments")
+    out(f"About to remove {', '.join(rest)}")
+    out("WARNING: This action will delete both local reference and remote instance.")
+    if "y" not in flags and "f" not in flags and "force" not in flags:
+        sys.stdout.write("Are you sure? (y/n): ")
+        sys.stdout.flush()
+        answer = sys.stdin.readline()
+        if not answer.strip().lower().startswith("y"):
+            return
+    errors = []
+    for name in rest:
+        try:
+            node = nodes.find(ctx.paths, name)
+        except nodes.NodeError as exc:
+            errors.append(f'Error removing host "{name}": {exc}')
+            continue
+        with ctx.locked():
+            nodes.remove(ctx.paths, ctx.lab, node)
+        out(f"Successfully removed {name}")
+    if errors:
+        raise Fail("\n".join(errors))
+
+
+NODE_BIN = "/run/book-lab-bin"  # inside the node: its own /run
+SUDO = """#!/bin/sh
+# sudo stand-in (last on PATH, used only when the machine has no sudo): the shell of
+# `docker-machine ssh` already runs as root, so run the command as it is.
+while [ $# -gt 0 ]; do
+    case "$1" in -u|-g) shift 2 ;; --) shift; break ;; -*) shift ;; *) break ;; esac
+done
+[ $# -eq 0 ] || exec "$@"
+"""
+
+
+def _install_sudo(node_dir: Path) -> None:
+    target = node_dir / "run" / NODE_BIN.rsplit("/", 1)[1] / "sudo"
+    if not target.exists():
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(SUDO)
+        target.chmod(0o755)
+
+
+def cmd_ssh(ctx: Ctx, args: list[str]) -> None:
+    if not args:
+        raise Fail("Error: Expected one machine name as an argument")
+    node = ctx.node(args[0])
+    pid = engine.pid(ctx.paths.node_dir(node.name))
+    if pid is None:
+        raise Fail(f'Error: Cannot run SSH command: Host "{node.name}" is not running')
+    # The shell belongs to the node: stopping or removing the node ends it too.
+    procs = cgroups.ensure(nodes.shell_group(ctx.lab.id, node)) / "cgroup.procs"
+    procs.write_text(str(os.getpid()))
+    _install_sudo(ctx.paths.node_dir(node.name))
+    env = {
+        "PATH": CLEAN_PATH + ":" + NODE_BIN,
+        "HOME": "/home/docker",
+        "USER": "docker",
+        "LOGNAME": "docker",
+        "SHELL": "/bin/bash",
+        "PS1": "docker@\\h:\\w$ ",
+    }
+    for keep in ("TERM", "LANG", "LC_ALL", "COLUMNS", "LINES", "TZ"):
+        if keep in os.environ:
+            env[keep] = os.environ[keep]
+    # `cd` once inside the node's mount namespace, where /home/docker exists.
+    enter = [
+        "nsenter",
+        "-t",
+        str(pid),
+        "--net",
+        "--uts",
+        "--mount",
+        "/bin/sh",
+        "-c",
+        'cd "$HOME" 2>/dev/null; exec "$0" "$@"',
+        "/bin/bash",
+        "--noprofile",
+        "--norc",
+    ]
+    command = args[1:]
+    argv = [*enter, "-c", " ".join(command)] if command else [*enter, "-i"]
+    sys.stdout.flush()
+    os.execvpe(argv[0], argv, env)
+
+
+def cmd_scp(ctx: Ctx, args: list[str]) -> None:
+    from runner.lab import scp
+
+    names = {n.name for n in load_nodes(ctx.paths)}
+
+    def pid_of(name: str) -> int:
+        pid = engine.pid(ctx.paths.node_dir(name))
+        if pid is None:
+            raise Fail(f'Error: Cannot run SCP command: Host "{name}" is not running')
+        return pid
+
+    try:
+        scp.scp(args, names.__contains__, pid_of)
+    except scp.ScpError as exc:
+        raise Fail(str(exc)) from None
+
+
+def cmd_unsupported(ctx: Ctx, args: list[str]) -> None:
+    raise Fail(
+        f"Error: `{PROG} {ctx.typed[1]}` is not supported by the book lab, whose machines are "
+        "Docker engines in network namespaces (no VM to upgrade, provision or re-certify)"
+    )

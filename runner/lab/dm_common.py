@@ -1,0 +1,106 @@
+"""What every docker-machine stand-in command shares: its lab context, errors, flag parsing."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from runner.lab import nodes
+from runner.lab.state import LabPaths, LabState, NodeState, flocked, load_lab, load_nodes
+
+PROG = "docker-machine"
+VERSION = "docker-machine version 0.16.2 (book lab stand-in: engines in network namespaces)"
+CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class Fail(Exception):
+    """Printed to stderr; exit status 1 (docker-machine's for every error)."""
+
+
+def out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+class Ctx:
+    def __init__(self, storage: Path, typed: list[str]) -> None:
+        self.paths = LabPaths(storage.parent)
+        state = load_lab(self.paths)
+        if state is None:
+            raise Fail(
+                f"Error: no book lab at {storage.parent}: this docker-machine runs only "
+                "inside a lab session (python -m runner lab up)"
+            )
+        self.lab: LabState = state
+        self.typed = typed  # the command line as typed, for env's usage hint
+
+    def node(self, name: str) -> NodeState:
+        try:
+            return nodes.find(self.paths, name)
+        except nodes.NodeError as exc:
+            raise Fail(str(exc)) from None
+
+    def state(self, node: NodeState) -> str:
+        return nodes.state(self.paths, node)
+
+    def url(self, node: NodeState) -> str:
+        return f"tcp://{node.ip}:2376"
+
+    def locked(self) -> Any:
+        if not self.paths.lab_json.exists():
+            raise Fail("Error: the lab is being removed")
+        return flocked(self.paths.lock, timeout=120.0)
+
+    def default_name(self, args: list[str]) -> list[str]:
+        if args:
+            return args
+        if any(n.name == "default" for n in load_nodes(self.paths)):
+            return ["default"]
+        raise Fail('Error: No machine name(s) specified and no "default" machine exists')
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def split_flags(args: list[str], with_value: set[str]) -> tuple[dict[str, list[str]], list[str]]:
+    flags: dict[str, list[str]] = {}
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            rest.extend(args[i + 1 :])
+            break
+        if a.startswith("-") and len(a) > 1:
+            key, eq, value = a.lstrip("-").partition("=")
+            if key in with_value and not eq:
+                if i + 1 >= len(args):
+                    raise Fail(f"flag needs an argument: {a}")
+                value = args[i + 1]
+                i += 1
+            flags.setdefault(key, []).append(value if (eq or key in with_value) else "true")
+        else:
+            rest.append(a)
+        i += 1
+    return flags, rest
+
+
+def running(ctx: Ctx, name: str) -> NodeState:
+    node = ctx.node(name)
+    if ctx.state(node) != "Running":
+        raise Fail("Host is not running")
+    return node
+
+
+def each(ctx: Ctx, args: list[str], action: Callable[[NodeState], None]) -> None:
+    targets = [ctx.node(name) for name in ctx.default_name([a for a in args if a[:1] != "-"])]
+    errors = []
+    for node in targets:
+        try:
+            action(node)
+        except Fail as exc:
+            errors.append(str(exc))
+    if errors:
+        raise Fail("\n".join(errors))

@@ -1,0 +1,280 @@
+"""The docker-machine commands that only look: ls, ip, url, status, env, config, inspect,
+active, version. Output is docker-machine 0.16's, byte for byte where it is documented."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from runner.lab import engine, gotemplate, nodes
+from runner.lab.dm_common import VERSION, Ctx, Fail, out, running, split_flags
+from runner.lab.state import NodeState, load_nodes
+
+LS_DEFAULT = (
+    "table {{ .Name }}\t{{ .Active }}\t{{ .DriverName}}\t{{ .State }}\t{{ .URL }}\t"
+    "{{ .Swarm }}\t{{ .DockerVersion }}\t{{ .Error}}"
+)
+LS_HEADERS = {
+    "Name": "NAME",
+    "Active": "ACTIVE",
+    "ActiveHost": "ACTIVE_HOST",
+    "ActiveSwarm": "ACTIVE_SWARM",
+    "DriverName": "DRIVER",
+    "State": "STATE",
+    "URL": "URL",
+    "SwarmOptions": "SWARM_OPTIONS",
+    "Swarm": "SWARM",
+    "EngineOptions": "ENGINE_OPTIONS",
+    "Error": "ERRORS",
+    "DockerVersion": "DOCKER",
+    "ResponseTime": "RESPONSE",
+}
+
+
+def ls_item(ctx: Ctx, node: NodeState, docker_host: str) -> dict[str, Any]:
+    st = ctx.state(node)
+    url = ctx.url(node) if st == "Running" else ""
+    version = "Unknown"
+    error = ""
+    if st == "Running":
+        v = engine.version(ctx.paths.node_dir(node.name))
+        version = f"v{v}" if v else "Unknown"
+    elif st == "Error":
+        status = engine.exit_status(ctx.paths.node_dir(node.name))
+        error = (
+            f"engine exited (status {status})" if status is not None else "engine is gone (killed)"
+        )
+    active = st == "Running" and url == docker_host
+    return {
+        "Name": node.name,
+        "Active": "*" if active else "-",
+        "ActiveHost": active,
+        "ActiveSwarm": False,
+        "DriverName": "netns",
+        "State": st,
+        "URL": url,
+        "SwarmOptions": None,
+        "Swarm": "",
+        "EngineOptions": None,
+        "Error": error,
+        "DockerVersion": version,
+        "ResponseTime": "0s",
+    }
+
+
+def cmd_ls(ctx: Ctx, args: list[str]) -> None:
+    flags, _rest = split_flags(args, {"filter", "format", "f", "timeout", "t"})
+    all_nodes = load_nodes(ctx.paths)
+    for f in flags.get("filter", []):
+        key, eq, value = f.partition("=")
+        if not eq:
+            raise Fail("Unsupported filter syntax.")
+        key = key.lower()
+        if key not in ("name", "driver", "state", "swarm", "label"):
+            raise Fail(f"Unsupported filter key '{key}'")
+        all_nodes = [n for n in all_nodes if _filter(ctx, n, key, value)]
+    if "quiet" in flags or "q" in flags:
+        for n in all_nodes:
+            out(n.name)
+        return
+    fmt = (flags.get("format") or flags.get("f") or [""])[-1] or LS_DEFAULT
+    table = fmt.startswith("table")
+    if table:
+        fmt = fmt[len("table") :]
+    fmt = fmt.strip(" ").replace("\\t", "\t").replace("\\n", "\n") + "\n"
+    docker_host = os.environ.get("DOCKER_HOST", "")
+    try:
+        text = gotemplate.render(fmt, LS_HEADERS) if table else ""
+        for n in all_nodes:
+            text += gotemplate.render(fmt, ls_item(ctx, n, docker_host))
+    except gotemplate.TemplateError as exc:
+        raise Fail(str(exc)) from None
+    sys.stdout.write(gotemplate.tabwrite(text) if table else text)
+
+
+def _filter(ctx: Ctx, node: NodeState, key: str, value: str) -> bool:
+
+    if key == "name":
+        return re.search(value, node.name) is not None
+    if key == "driver":
+        return value.lower() == "netns"
+    if key == "state":
+        return value.lower() == ctx.state(node).lower()
+    if key == "label":
+        return value in node.labels
+    return False
+
+
+def cmd_ip(ctx: Ctx, args: list[str]) -> None:
+    for name in ctx.default_name(args):
+        node = ctx.node(name)
+        if ctx.state(node) != "Running":
+            raise Fail("Error getting IP address: Host is not running")
+        out(node.ip)
+
+
+def cmd_url(ctx: Ctx, args: list[str]) -> None:
+    if len(args) > 1:
+        raise Fail("Error: Expected one machine name as an argument")
+    out(ctx.url(running(ctx, ctx.default_name(args)[0])))
+
+
+def cmd_status(ctx: Ctx, args: list[str]) -> None:
+    if len(args) > 1:
+        raise Fail("Error: Expected one machine name as an argument")
+    out(ctx.state(ctx.node(ctx.default_name(args)[0])))
+
+
+ENV_SHELLS = {  # prefix, delimiter, suffix, (unset prefix, unset delimiter, unset suffix)
+    "bash": ("export ", '="', '"\n', "unset ", "", "\n"),
+    "fish": ("set -x ", ' "', '";\n', "set -e ", "", ";\n"),
+    "powershell": ("$Env:", ' = "', '"\n', "Remove-Item Env:\\\\", "", "\n"),
+    "cmd": ("SET ", "=", "\n", "SET ", "=", "\n"),
+    "tcsh": ("setenv ", ' "', '";\n', "unsetenv ", "", ";\n"),
+    "emacs": ('(setenv "', '" "', '")\n', '(setenv "', '" nil', ")\n"),
+}
+
+
+def usage_hint(shell: str, typed: list[str]) -> str:
+    line = " ".join(typed)
+    comment = "#"
+    if shell == "fish":
+        cmd = f"eval ({line})"
+    elif shell == "powershell":
+        cmd = f"& {line} | Invoke-Expression"
+    elif shell == "cmd":
+        cmd, comment = f"\t@FOR /f \"tokens=*\" %i IN ('{line}') DO @%i", "REM"
+    elif shell == "emacs":
+        cmd, comment = (
+            f'(with-temp-buffer (shell-command "{line}" (current-buffer)) (eval-buffer))',
+            ";;",
+        )
+    elif shell == "tcsh":
+        cmd, comment = f"eval `{line}`", ":"
+    else:
+        cmd = f"eval $({line})"
+    return f"{comment} Run this command to configure your shell: \n{comment} {cmd}\n"
+
+
+def cmd_env(ctx: Ctx, args: list[str]) -> None:
+    flags, rest = split_flags(args, {"shell"})
+    unset = "unset" in flags or "u" in flags
+    shell = (flags.get("shell") or [""])[-1] or Path(os.environ.get("SHELL", "bash")).name
+    if shell not in ENV_SHELLS:
+        shell = "bash"
+    pre, delim, suf, upre, udelim, usuf = ENV_SHELLS[shell]
+    names = ["DOCKER_TLS_VERIFY", "DOCKER_HOST", "DOCKER_CERT_PATH", "DOCKER_MACHINE_NAME"]
+    if unset:
+        if rest:
+            raise Fail(
+                "Error: Expected either one machine name, or -u flag to unset the "
+                "variables in the arguments"
+            )
+        body = "".join(f"{upre}{n}{udelim}{usuf}" for n in names)
+        sys.stdout.write(body + usage_hint(shell, ctx.typed))
+        return
+    if len(rest) != 1:
+        raise Fail("Error: Expected one machine name as an argument")
+    node = ctx.node(rest[0])
+    if ctx.state(node) != "Running":
+        raise Fail("Error checking TLS connection: Error getting driver URL: Host is not running")
+    values = ["1", ctx.url(node), str(ctx.paths.machine_dir(node.name)), node.name]
+    body = "".join(f"{pre}{n}{delim}{v}{suf}" for n, v in zip(names, values, strict=True))
+    sys.stdout.write(body + usage_hint(shell, ctx.typed))
+
+
+def cmd_config(ctx: Ctx, args: list[str]) -> None:
+    _flags, rest = split_flags(args, set())
+    if len(rest) != 1:
+        raise Fail("Error: Expected one machine name as an argument")
+    node = ctx.node(rest[0])
+    if ctx.state(node) != "Running":
+        raise Fail("Error checking TLS connection: Error getting driver URL: Host is not running")
+    certs = ctx.paths.certs
+    out(
+        f'--tlsverify\n--tlscacert="{certs / "ca.pem"}"\n--tlscert="{certs / "cert.pem"}"\n'
+        f'--tlskey="{certs / "key.pem"}"\n-H={ctx.url(node)}'
+    )
+
+
+def inspect_data(ctx: Ctx, node: NodeState) -> dict[str, Any]:
+    certs, mdir = ctx.paths.certs, ctx.paths.machine_dir(node.name)
+    return {
+        "ConfigVersion": 3,
+        "Driver": {
+            "IPAddress": node.ip,
+            "MachineName": node.name,
+            "SSHUser": "docker",
+            "SSHPort": 22,
+            "SSHKeyPath": "",
+            "StorePath": str(ctx.paths.storage),
+            "SwarmMaster": False,
+            "SwarmHost": "",
+            "SwarmDiscovery": "",
+            "Namespace": node.netns(ctx.lab.id),
+            "StandsInFor": node.driver,
+        },
+        "DriverName": "netns",
+        "HostOptions": {
+            "Driver": "",
+            "Memory": 0,
+            "Disk": 0,
+            "EngineOptions": {
+                "Labels": list(node.labels),
+                "StorageDriver": nodes.storage_driver(),
+                "TlsVerify": True,
+                "InstallURL": "",
+            },
+            "SwarmOptions": {"IsSwarm": False, "Master": False},
+            "AuthOptions": {
+                "CertDir": str(certs),
+                "CaCertPath": str(certs / "ca.pem"),
+                "CaPrivateKeyPath": str(certs / "ca-key.pem"),
+                "ServerCertPath": str(mdir / "server.pem"),
+                "ClientKeyPath": str(certs / "key.pem"),
+                "ClientCertPath": str(certs / "cert.pem"),
+                "StorePath": str(mdir),
+            },
+        },
+        "Name": node.name,
+    }
+
+
+def cmd_inspect(ctx: Ctx, args: list[str]) -> None:
+    flags, rest = split_flags(args, {"format", "f"})
+    names = ctx.default_name(rest)
+    if len(names) != 1:
+        raise Fail("Error: Expected one machine name as an argument")
+    data = inspect_data(ctx, ctx.node(names[0]))
+    fmt = (flags.get("format") or flags.get("f") or [""])[-1]
+    if not fmt:
+        out(json.dumps(data, indent=4))
+        return
+    try:
+        out(gotemplate.render(fmt, data))
+    except gotemplate.TemplateError as exc:
+        raise Fail(f"Template parsing error: {exc}") from None
+
+
+def cmd_active(ctx: Ctx, args: list[str]) -> None:
+    if args and not args[0].startswith("-"):
+        raise Fail("Error: Too many arguments given")
+    docker_host = os.environ.get("DOCKER_HOST", "")
+    for node in load_nodes(ctx.paths):
+        if ctx.state(node) == "Running" and ctx.url(node) == docker_host:
+            out(node.name)
+            return
+    raise Fail("No active host found")
+
+
+def cmd_version(ctx: Ctx, args: list[str]) -> None:
+    if not args:
+        out(VERSION)
+        return
+    node = running(ctx, args[0])
+    v = engine.version(ctx.paths.node_dir(node.name))
+    out(f"v{v}" if v else "Unknown")
