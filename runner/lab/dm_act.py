@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from runner.lab import cgroups, engine, images, nodes
 from runner.lab.dm_common import CLEAN_PATH, PROG, Ctx, Fail, each, out, split_flags
-from runner.lab.state import NodeState, load_nodes
+from runner.lab.state import LabPaths, LabState, NodeState, load_nodes
+
+Halt = Callable[[LabPaths, LabState, NodeState], NodeState]
 
 
 def cmd_create(ctx: Ctx, args: list[str]) -> None:
@@ -61,28 +64,24 @@ def cmd_create(ctx: Ctx, args: list[str]) -> None:
     )
 
 
-def cmd_stop(ctx: Ctx, args: list[str]) -> None:
+def _halt(ctx: Ctx, args: list[str], doing: str, done: str, how: Halt) -> None:
     def act(node: NodeState) -> None:
-        out(f'Stopping "{node.name}"...')
+        out(f'{doing} "{node.name}"...')
         if ctx.state(node) == "Stopped":
             raise Fail(f'Machine "{node.name}" is already stopped.')
         with ctx.locked():
-            nodes.stop(ctx.paths, ctx.lab, node)
-        out(f'Machine "{node.name}" was stopped.')
+            how(ctx.paths, ctx.lab, node)
+        out(f'Machine "{node.name}" was {done}.')
 
     each(ctx, args, act)
+
+
+def cmd_stop(ctx: Ctx, args: list[str]) -> None:
+    _halt(ctx, args, "Stopping", "stopped", nodes.stop)  # SIGTERM, containers stopped
 
 
 def cmd_kill(ctx: Ctx, args: list[str]) -> None:
-    def act(node: NodeState) -> None:
-        out(f'Killing "{node.name}"...')
-        if ctx.state(node) == "Stopped":
-            raise Fail(f'Machine "{node.name}" is already stopped.')
-        with ctx.locked():
-            nodes.kill(ctx.paths, ctx.lab, node)
-        out(f'Machine "{node.name}" was killed.')
-
-    each(ctx, args, act)
+    _halt(ctx, args, "Killing", "killed", nodes.kill)  # SIGKILL to every process of the node
 
 
 def _start(ctx: Ctx, node: NodeState) -> None:
