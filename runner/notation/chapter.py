@@ -37,6 +37,8 @@ def parse_chapter(path: Path, text: str | None = None) -> Chapter:
     for i, token in enumerate(tokens):
         if title is None and token.type == "heading_open" and token.tag == "h1":
             title = tokens[i + 1].content.strip() or None
+        if token.type == "code_block" and token.map is not None:
+            _refuse_hidden_fences(token.content, token.map[0] + 1, path)
         if token.type != "fence" or token.map is None:
             continue
         language, _, rest = token.info.strip().partition(" ")
@@ -73,6 +75,21 @@ def parse_chapter(path: Path, text: str | None = None) -> Chapter:
         blocks=tuple(blocks),
         front_matter=front.data,
     )
+
+
+_INDENTED_FENCE = re.compile(r"\s*(`{3,}|~{3,})\s*console\b")
+
+
+def _refuse_hidden_fences(content: str, first_line: int, path: Path) -> None:
+    """CommonMark reads a fence indented under `!!! note` or `=== "Tab"` as indented code, but
+    Material shows it as a code block: it would be published unverified. Say so."""
+    for number, line in enumerate(content.splitlines()):
+        if _INDENTED_FENCE.match(line):
+            raise NotationError(
+                Location(path, first_line + number),
+                "a console block inside an indented container (admonition, content tab) is "
+                "not verified; move it out of the container",
+            )
 
 
 def _as_command(p: ParsedCommand) -> Command:
