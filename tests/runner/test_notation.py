@@ -128,7 +128,7 @@ def test_go_templates_are_literal_and_captures_feed_commands() -> None:
         ("---\nverify: {lab: {nodez: 2}}\n---\n", 2, "unknown key(s) under verify.lab"),
         ("---\nverify: [\n---\n", 3, "not valid YAML"),
         ('```console order="random"\n$ true\n```\n', 1, 'only "any"'),
-        ('!!! note\n\n    ```console\n    $ true\n    ```\n', 3, "indented container"),
+        ("!!! note\n\n    ```console\n    $ true\n    ```\n", 3, "indented container"),
     ],
 )
 def test_errors_name_file_and_line(text: str, line: int, words: str) -> None:
