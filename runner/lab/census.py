@@ -60,12 +60,11 @@ def census(root: Path = ROOT) -> list[Resource]:
 
 
 def lab_is_live(lab_id: str, root: Path = ROOT) -> bool:
-    """Held by a running owner, or made by hand (`lab up`: only `lab down` ends it)."""
+    """Held by a running owner (a run, or `lab up` still making it), or made by hand (only
+    `lab down` ends those)."""
     paths = LabPaths.of(lab_id, root)
     state = load_lab(paths)
-    if state is not None and state.manual:
-        return True
-    return owner_alive(paths)
+    return (state is not None and state.manual) or owner_alive(paths)
 
 
 def teardown(lab_id: str, root: Path = ROOT) -> None:

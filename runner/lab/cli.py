@@ -19,7 +19,15 @@ from runner.lab import census as census_mod
 from runner.lab import nodes
 from runner.lab.base import LabError
 from runner.lab.netns import NetnsProvider, attach
-from runner.lab.state import ROOT, LabPaths, global_lock, lab_ids, load_lab, load_nodes
+from runner.lab.state import (
+    ROOT,
+    LabPaths,
+    global_lock,
+    lab_ids,
+    load_lab,
+    load_nodes,
+    owner_alive,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,10 +71,8 @@ def _down(labs: list[str], everything: bool) -> int:
             if labs:
                 print(f"no lab {lab_id}", file=sys.stderr)
             continue
-        state = load_lab(LabPaths.of(lab_id))
-        held = not (state is not None and state.manual) and census_mod.lab_is_live(lab_id)
-        if held and not everything and not labs:
-            print(f"kept lab {lab_id}: a run holds it (use --all or name it)")
+        if owner_alive(LabPaths.of(lab_id)) and not everything and not labs:
+            print(f"kept lab {lab_id}: a run holds it, or it is being made (use --all or name it)")
             continue
         attach(lab_id).down()
         print(f"removed lab {lab_id}")

@@ -118,7 +118,8 @@ class NetnsLab:
         self.state = state
         self._owner_fd = owner_fd
         self._caps = capabilities.probe()
-        self._final_info: LabInfo | None = None
+        self._final_info: LabInfo | None = None  # what info() said just before teardown
+        self._down = False
 
     # --- Lab protocol ---------------------------------------------------------------------
 
@@ -163,10 +164,11 @@ class NetnsLab:
         return out
 
     def down(self) -> None:
-        if self._final_info is not None:
+        if self._down:
             return
         with _signals_deferred():
-            self._final_info = self.info()
+            if self._final_info is None:
+                self._final_info = self.info()
             try:
                 with flocked(self.paths.lock, timeout=30.0):
                     census.teardown(self.state.id, self.paths.dir.parent)
@@ -177,8 +179,14 @@ class NetnsLab:
                 self._owner_fd = None
             with contextlib.suppress(TimeoutError), global_lock(timeout=5.0):
                 census.tidy_root(self.paths.dir.parent)
+            self._down = True
 
     # --- conveniences ---------------------------------------------------------------------
+
+    def release_owner(self) -> None:
+        if self._owner_fd is not None:
+            os.close(self._owner_fd)
+            self._owner_fd = None
 
     def __enter__(self) -> NetnsLab:
         return self
@@ -229,6 +237,8 @@ class NetnsProvider:
         lab = self._register()
         try:
             self._populate(lab, nodes_wanted, archive)
+            if self.manual:
+                lab.release_owner()  # from now on only `lab down` ends it
         except BaseException as exc:
             lab.down()
             if isinstance(
@@ -270,7 +280,8 @@ class NetnsProvider:
                     created=time.time(),
                 )
                 save_lab(paths, state)
-                owner_fd = None if self.manual else hold_owner_lock(paths)
+                # Held while the lab is made, even by hand: `lab down` leaves it alone meanwhile.
+                owner_fd = hold_owner_lock(paths)
                 lab = NetnsLab(paths, state, owner_fd)
                 network.create_bridge(state.bridge, state.gateway, state.prefixlen)
             except BaseException as exc:

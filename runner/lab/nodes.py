@@ -64,6 +64,8 @@ def reserve(
     index = next(i for i in range(len(used) + 1) if i not in used)
     if index > 150:
         raise NodeError("Error creating machine: this lab has no address left (150 nodes)")
+    (paths.storage / "machines").mkdir(exist_ok=True)  # no parents: the lab may be gone
+    paths.machine_dir(name).mkdir(exist_ok=True)
     node = NodeState(
         name=name,
         index=index,
