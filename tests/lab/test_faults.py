@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -155,3 +156,12 @@ def test_cli_up_status_census_down(capsys: pytest.CaptureFixture[str]) -> None:
     listed = capsys.readouterr().out
     assert f"lab {lab_id}" not in listed
     assert status == (0 if "no lab resource" in listed else 1)
+
+
+def test_ctrl_c_during_teardown_does_not_cut_it_short() -> None:
+    proc, lab_id = start_holder()
+    proc.send_signal(signal.SIGTERM)  # teardown starts...
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)  # ...and an impatient Ctrl-C follows
+    proc.wait(timeout=60)
+    assert lab_resources(lab_id) == []
