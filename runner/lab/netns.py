@@ -77,6 +77,12 @@ def preflight() -> None:
             f"missing Debian packages: {' '.join(missing)}; run as root: "
             f"apt-get update && {INSTALL}"
         )
+    version = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout
+    if not version.startswith("OpenSSL 3"):
+        raise LabError(
+            f"the lab's certificates need OpenSSL 3 (found {version.strip()!r}): "
+            "run `apt-get install openssl` on Debian 12 or later"
+        )
     if cgroups.tracking_root() is None:
         raise LabError(
             "no cgroup hierarchy under /sys/fs/cgroup: mount cgroups "

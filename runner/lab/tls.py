@@ -26,75 +26,36 @@ def _openssl(*args: str, stdin: str | None = None) -> None:
         raise TlsError(f"openssl {args[0]}: {proc.stderr.strip()}")
 
 
-def _key(path: Path) -> None:
-    _openssl(
-        "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(path)
-    )
-    path.chmod(0o600)
+EC_KEY = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
 
 
 def make_ca_and_client(certs: Path, org: str) -> None:
     certs.mkdir(parents=True, exist_ok=True)
-    ca, ca_key = certs / "ca.pem", certs / "ca-key.pem"
-    _key(ca_key)
     _openssl(
-        "req",
-        "-x509",
-        "-new",
-        "-key",
-        str(ca_key),
-        "-out",
-        str(ca),
-        "-days",
-        DAYS,
-        "-subj",
-        f"/O={org}",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
-    )
+        "req", "-x509", *EC_KEY, "-keyout", str(certs / "ca-key.pem"),
+        "-out", str(certs / "ca.pem"), "-days", DAYS, "-subj", f"/O={org}",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+    )  # fmt: skip
+    (certs / "ca-key.pem").chmod(0o600)
     _sign(certs, certs / "cert.pem", certs / "key.pem", f"/O={org}", "extendedKeyUsage=clientAuth")
 
 
 def _sign(certs: Path, cert: Path, key: Path, subject: str, *extensions: str) -> None:
-    _key(key)
-    ext = (
-        "\n".join(
-            [
-                "basicConstraints=CA:FALSE",
-                "keyUsage=critical,digitalSignature,keyEncipherment",
-                *extensions,
-            ]
-        )
-        + "\n"
-    )
-    ext_file = cert.with_suffix(".ext")
-    ext_file.write_text(ext)
-    csr = cert.with_suffix(".csr")
-    try:
-        _openssl("req", "-new", "-key", str(key), "-out", str(csr), "-subj", subject)
-        _openssl(
-            "x509",
-            "-req",
-            "-in",
-            str(csr),
-            "-CA",
-            str(certs / "ca.pem"),
-            "-CAkey",
-            str(certs / "ca-key.pem"),
-            "-set_serial",
-            str(secrets.randbits(62)),
-            "-out",
-            str(cert),
-            "-days",
-            DAYS,
-            "-extfile",
-            str(ext_file),
-        )
-    finally:
-        ext_file.unlink(missing_ok=True)
-        csr.unlink(missing_ok=True)
+    """A new key and its certificate signed by the lab CA, in one openssl call (OpenSSL 3)."""
+    ext_args = []
+    for ext in (
+        "basicConstraints=CA:FALSE",
+        "keyUsage=critical,digitalSignature,keyEncipherment",
+        *extensions,
+    ):
+        ext_args += ["-addext", ext]
+    _openssl(
+        "req", "-x509", "-CA", str(certs / "ca.pem"), "-CAkey", str(certs / "ca-key.pem"),
+        *EC_KEY, "-keyout", str(key), "-out", str(cert), "-days", DAYS, "-subj", subject,
+        "-set_serial", str(secrets.randbits(62)), *ext_args,
+    )  # fmt: skip
+    key.chmod(0o600)
 
 
 def make_server(certs: Path, out_dir: Path, name: str, ip: str, org: str) -> None:
