@@ -27,6 +27,7 @@ from runner.lab import cgroups
 START_SCRIPT = r"""
 set -e
 echo $$ > "$LAB_CGROUP_PROCS"
+echo $$ > "$LAB_NODE_DIR/supervisor.pid"
 hostname "$LAB_NODE"
 mount --bind "$LAB_NODE_DIR/log" /var/log
 mount -t tmpfs -o mode=755 booklab-varlib /var/lib
@@ -211,13 +212,24 @@ def pid(node_dir: Path) -> int | None:
         value = int((node_dir / "run" / "docker.pid").read_text().strip())
     except (OSError, ValueError):
         return None
+    return value if _alive(value, "dockerd") else None
+
+
+def _alive(pid: int, name: str) -> bool:
     try:
-        stat = Path(f"/proc/{value}/stat").read_text()
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return None
-    if stat.rsplit(")", 1)[1].split()[0] == "Z" or "(dockerd)" not in stat:
-        return None
-    return value
+        return False
+    return f"({name})" in stat and stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def starting(node_dir: Path) -> bool:
+    """The supervising shell runs and dockerd has not ended (nor written its pid yet)."""
+    try:
+        sup = int((node_dir / "supervisor.pid").read_text().strip())
+    except (OSError, ValueError):
+        return False
+    return _alive(sup, "sh") and exit_status(node_dir) is None
 
 
 def exit_status(node_dir: Path) -> int | None:

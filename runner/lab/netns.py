@@ -153,7 +153,7 @@ class NetnsLab:
     def problems(self) -> list[NodeProblem]:
         out = []
         for node in load_nodes(self.paths):
-            if node.desired != "running" or nodes.state(self.paths, node) == "Running":
+            if node.desired != "running" or nodes.state(self.paths, node) != "Error":
                 continue
             node_dir = self.paths.node_dir(node.name)
             status = engine.exit_status(node_dir)

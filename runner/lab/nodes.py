@@ -129,10 +129,13 @@ def create(
 
 
 def state(paths: LabPaths, node: NodeState) -> str:
-    """docker-machine's STATE: Running, Stopped, or Error (engine gone while meant to run)."""
+    """docker-machine's STATE: Running, Stopped, Starting (engine process there, not yet
+    serving), or Error (engine gone while the node is meant to run)."""
     if engine.pid(paths.node_dir(node.name)) is not None:
         return "Running"
-    return "Stopped" if node.desired == "stopped" else "Error"
+    if node.desired == "stopped":
+        return "Stopped"
+    return "Starting" if engine.starting(paths.node_dir(node.name)) else "Error"
 
 
 def stop(paths: LabPaths, lab: LabState, node: NodeState) -> NodeState:

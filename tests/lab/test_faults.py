@@ -67,6 +67,8 @@ def test_signal_to_runner_tears_the_lab_down(sig: int) -> None:
 def test_dead_engine_is_reported_with_its_log(provider: NetnsProvider) -> None:
     with provider.up(("e1", "e2")) as lab:
         run = shell(lab)
+        # A running container: its shim outlives the engine, which must not hide the death.
+        run("docker-machine ssh e2 docker run -d --name survivor busybox sleep 300")
         pid = engine.pid(lab.paths.node_dir("e2"))
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
