@@ -213,3 +213,15 @@ def test_scp_files_and_folders_both_ways(created: str, run: Run, tmp_path: objec
     assert not os.path.exists("/tmp/stack/compose.yml")  # the node's /tmp is its own
     missing = run("docker-machine scp node-1:/nope here", check=False)
     assert missing.returncode == 1 and "/nope" in missing.stderr
+
+
+def test_parallel_creates_get_distinct_nodes(created: str, run: Run) -> None:
+    run(
+        "docker-machine create -d virtualbox p1 >/dev/null & "
+        "docker-machine create -d virtualbox p2 >/dev/null & wait"
+    )
+    rows = run("docker-machine ls --filter name=^p --format '{{.Name}} {{.State}} {{.URL}}'")
+    lines = rows.stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [["p1", "Running"], ["p2", "Running"]]
+    assert len({line.split()[2] for line in lines}) == 2
+    run("docker-machine rm -y p1 p2")
