@@ -8,7 +8,9 @@ run is one bare dockerd in a network namespace, started and answering with nothi
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import statistics
 import subprocess
 import time
@@ -28,6 +30,20 @@ def _running(pid: int) -> bool:
         return False
 
 
+def _kill_bench_processes(base: str) -> None:
+    """Whatever runs with the bench's folder on its command line (dockerd, containerd)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if base in cmdline and int(proc.name) != os.getpid():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(proc.name), signal.SIGKILL)
+
+
 def _bare_dockerd() -> float:
     """One dockerd in a throwaway netns, answering its socket; torn down afterwards."""
     ns, base = "bklbench", "/run/book-lab-bench"
@@ -35,39 +51,29 @@ def _bare_dockerd() -> float:
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
         subprocess.run(
-            [
-                "setsid",
-                "-f",
-                "nsenter",
-                f"--net=/run/netns/{ns}",
-                "unshare",
-                "--mount",
-                "--uts",
-                "--propagation",
-                "private",
-                "sh",
-                "-c",
-                # tmpfs on /etc/docker: dockerd writes key.json there
-                f"mkdir -p {base}/data {base}/exec; mount -t tmpfs bench /etc/docker; "
-                f"exec dockerd "
-                f"--data-root {base}/data --exec-root {base}/exec -H unix://{base}/s "
-                f"--pidfile {base}/pid >{base}.log 2>&1",
-            ],
+            ["setsid", "-f", "nsenter", f"--net=/run/netns/{ns}", "unshare", "--mount", "--uts",
+             "--propagation", "private", "sh", "-c",
+             # tmpfs on /etc/docker: dockerd writes key.json there
+             f"mkdir -p {base}/data {base}/exec; mount -t tmpfs bench /etc/docker; "
+             f"exec dockerd --data-root {base}/data --exec-root {base}/exec -H unix://{base}/s "
+             f"--pidfile {base}/pid >{base}.log 2>&1"],
             check=True,
-        )
-        sock = f"{base}/s"
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
         while True:
-            try:
-                if engine.api(Path(sock), "GET", "/_ping")[0] == 200:
+            with contextlib.suppress(OSError):
+                if engine.api(Path(f"{base}/s"), "GET", "/_ping")[0] == 200:
                     break
-            except OSError:
-                time.sleep(0.01)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the baseline dockerd did not answer; see {base}.log")
+            time.sleep(0.01)
         elapsed = time.perf_counter() - start
         pid = int(Path(f"{base}/pid").read_text())
-        os.kill(pid, 15)
+        os.kill(pid, signal.SIGTERM)
         while _running(pid):
             time.sleep(0.02)
     finally:
+        _kill_bench_processes(base)
         subprocess.run(["ip", "netns", "del", ns], check=False)
         subprocess.run(["rm", "-rf", base, f"{base}.log"], check=False)
     return elapsed
