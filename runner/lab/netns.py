@@ -235,12 +235,18 @@ class NetnsProvider:
                 )
         if len(set(nodes_wanted)) != len(nodes_wanted):
             raise LabError(f"node names repeat: {', '.join(nodes_wanted)}")
-        self.clean_stale()
+        try:
+            self.clean_stale()
+        except TimeoutError as exc:
+            raise LabError(f"{exc}: another lab is being made or removed; try again") from exc
         try:
             archive = images.archive()
         except (images.ImageError, OSError) as exc:
             raise LabError(f"cannot build the lab images: {exc}") from exc
-        lab = self._register()
+        try:
+            lab = self._register()
+        except TimeoutError as exc:
+            raise LabError(f"{exc}: another lab is being made or removed; try again") from exc
         try:
             self._populate(lab, nodes_wanted, archive)
             if self.manual:
