@@ -43,13 +43,7 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
         return FrontMatter(data, lines, None, None)
     if not isinstance(verify, dict):
         raise NotationError(where, "verify: must be a map, e.g. verify: {lab: {nodes: 4}}")
-    unknown = set(verify) - {"lab", "timeout"}
-    if unknown:
-        raise NotationError(
-            where,
-            f"unknown key(s) under verify: {', '.join(sorted(map(str, unknown)))} "
-            "(known: lab, timeout)",
-        )
+    _only_known(verify, ("lab", "timeout"), "verify", where)
     timeout = verify.get("timeout")
     if timeout is not None and (
         isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
@@ -66,18 +60,22 @@ def _line_of(block: str, needle: str) -> int:
     return 1
 
 
+def _only_known(
+    mapping: dict[Any, Any], known: tuple[str, ...], label: str, where: Location
+) -> None:
+    unknown = sorted(str(k) for k in mapping if k not in known)
+    if unknown:
+        raise NotationError(
+            where, f"unknown key(s) under {label}: {', '.join(unknown)} (known: {', '.join(known)})"
+        )
+
+
 def _lab_request(value: object, where: Location) -> LabRequest:
     if value is None:
         return LabRequest()
     if not isinstance(value, dict):
         raise NotationError(where, "verify.lab must be a map: {} or {nodes: 4} or {nodes: [a, b]}")
-    unknown = set(value) - {"nodes", "provider"}
-    if unknown:
-        raise NotationError(
-            where,
-            f"unknown key(s) under verify.lab: {', '.join(sorted(map(str, unknown)))} "
-            "(known: nodes, provider)",
-        )
+    _only_known(value, ("nodes", "provider"), "verify.lab", where)
     nodes_value = value.get("nodes", [])
     if isinstance(nodes_value, bool):
         nodes_value = None
