@@ -136,6 +136,7 @@ def verify(options: argparse.Namespace) -> int:
         passing = record.passing
         if (
             not options.force
+            and record.latest is None  # a newer failed run: run again, don't hide it
             and passing is not None
             and passing.source_hash == source_hash(item.chapter.source)
             and passing.runner_version == version

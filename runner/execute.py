@@ -18,7 +18,7 @@ from runner.lab.base import Lab
 from runner.matcher import match, match_prefix
 from runner.model import KEY_BYTES, Block, Chapter, Command
 from runner.normalise import normalise
-from runner.notation.patterns import substitute
+from runner.notation.patterns import names_in_command, substitute
 from runner.results import BlockResult, ChapterRun, CommandResult, LabInfo, source_hash
 from runner.session import SessionLost, Shell
 
@@ -135,9 +135,10 @@ def _run_block(ctx: RunContext, block: Block, home: Path) -> BlockResult:
         done.append(result)
         if result.error is not None:
             if not shell.alive:
+                why = "its shell exited" if shell.exited else "Ctrl-C did not bring its prompt back"
                 ctx.lost[name] = (
-                    f"session {name!r} was lost at {command.loc} (Ctrl-C did not bring its prompt "
-                    "back); its later blocks were not run"
+                    f"session {name!r} was lost at {command.loc} ({why}); "
+                    "its later blocks were not run"
                 )
             summary = f"{command.loc}: {result.error.splitlines()[0]}"
             problems = ctx.lab.problems() if ctx.lab else []
@@ -158,6 +159,19 @@ def _run_block(ctx: RunContext, block: Block, home: Path) -> BlockResult:
 def _run_command(ctx: RunContext, block: Block, command: Command, shell: Shell) -> CommandResult:
     typed = substitute(command.text, ctx.captures)
     ctx.progress.command(command, typed)
+    missing = [n for n in names_in_command(command.text) if n not in ctx.captures]
+    if missing:
+        # The block that captures it was skipped (requires=) or failed: never type a guess.
+        listed = ", ".join(f"{{{{ {n} }}}}" for n in missing)
+        return _command_result(
+            command,
+            typed,
+            "",
+            None,
+            0.0,
+            error=f"{listed} was never captured in this run (the block that captures it was "
+            "skipped or failed); the command was not run",
+        )
     expected = [e.text for e in command.expected]
     until = block.options.until
     deadline = time.monotonic() + until if until is not None else None

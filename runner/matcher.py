@@ -13,9 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from runner.notation.patterns import Anything, Literal, Placeholder, tokenize
-
-_BLANKS = re.compile(r"([ \t]+)")
+from runner.notation.patterns import compile_line
 
 
 @dataclass(frozen=True)
@@ -24,40 +22,6 @@ class MatchResult:
     captures: dict[str, str] = field(default_factory=dict)  # new values, by name
     elided: tuple[tuple[int, int], ...] = ()  # actual lines that `...` stood for, [start, end)
     diff: str = ""  # readable, when not ok
-
-
-def _literal_regex(text: str) -> str:
-    return "".join(
-        "[ \t]+" if _BLANKS.fullmatch(part) else re.escape(part)
-        for part in _BLANKS.split(text)
-        if part
-    )
-
-
-def line_regex(line: str, known: Mapping[str, str]) -> tuple[re.Pattern[str], dict[str, str]]:
-    """A compiled regex for one expected line, and the group -> capture name it defines."""
-    parts = ["[ \t]*"]
-    groups: dict[str, str] = {}
-    by_name: dict[str, str] = {}
-    for piece in tokenize(line.strip()):
-        if isinstance(piece, Literal):
-            parts.append(_literal_regex(piece.text))
-        elif isinstance(piece, Anything):
-            parts.append(".*?")
-        elif isinstance(piece, Placeholder):
-            body = piece.regex if piece.regex is not None else r"\S+"
-            if piece.name is None:
-                parts.append(f"(?:{body})")
-            elif piece.name in known:
-                parts.append(re.escape(known[piece.name]))
-            elif piece.name in by_name:
-                parts.append(f"(?P={by_name[piece.name]})")
-            else:
-                group = f"g{len(groups)}"
-                groups[group] = piece.name
-                by_name[piece.name] = group
-                parts.append(f"(?P<{group}>{body})")
-    return re.compile("".join(parts)), groups
 
 
 def _is_ellipsis(line: str) -> bool:
@@ -72,12 +36,16 @@ class _Solver:
         self.cache: dict[
             tuple[int, tuple[tuple[str, str], ...]], tuple[re.Pattern[str], dict[str, str]]
         ] = {}
-        self.budget = 200_000  # backtracking steps, so that pathological input cannot hang us
+        # Backtracking steps, so that pathological input cannot hang us.
+        self.budget = 200_000 + 10 * len(actual)
+        # After the last `...`, every remaining expected line matches exactly one actual line.
+        last = [n for n, line in enumerate(expected) if _is_ellipsis(line)]
+        self.last_ellipsis = last[-1] if last else -1
 
     def _regex(self, i: int, caps: dict[str, str]) -> tuple[re.Pattern[str], dict[str, str]]:
         key = (i, tuple(sorted(caps.items())))
         if key not in self.cache:
-            self.cache[key] = line_regex(self.expected[i], caps)
+            self.cache[key] = compile_line(self.expected[i], caps)
         return self.cache[key]
 
     def solve(
@@ -99,7 +67,11 @@ class _Solver:
         if i == len(self.expected):
             return (caps, elided) if (j == len(self.actual) or self.rest) else None
         # `...`: as few lines as possible first, then more.
-        for k in range(j, len(self.actual) + 1):
+        candidates: range | list[int] = range(j, len(self.actual) + 1)
+        if i == self.last_ellipsis and not self.rest:
+            k = len(self.actual) - (len(self.expected) - i - 1)
+            candidates = [k] if k >= j else []
+        for k in candidates:
             self.budget -= 1
             if self.budget < 0:
                 return None
@@ -126,9 +98,13 @@ def match(
     lines = _split(actual)
     if order_any:
         return _match_any_order(expected, lines, known)
-    solved = _Solver(expected, lines, rest=False).solve(0, 0, known)
+    solver = _Solver(expected, lines, rest=False)
+    solved = solver.solve(0, 0, known)
     if solved is None:
-        return MatchResult(False, diff=render_diff(expected, lines, known))
+        diff = render_diff(expected, lines, known)
+        if solver.budget < 0:
+            diff = "(the search for a match gave up: too many ways to place `...`)\n" + diff
+        return MatchResult(False, diff=diff)
     caps, elided = solved
     return MatchResult(True, {k: v for k, v in caps.items() if k not in known}, tuple(elided))
 
@@ -151,7 +127,7 @@ def _match_any_order(
     for line in expected:
         if _is_ellipsis(line):
             continue
-        regex, groups = line_regex(line, caps)
+        regex, groups = compile_line(line, caps)
         for j, actual in enumerate(lines):
             if j in used:
                 continue
@@ -191,7 +167,7 @@ def render_diff(expected: Sequence[str], actual: Sequence[str], known: Mapping[s
         if _is_ellipsis(line):
             pending = True
             continue
-        regex, groups = line_regex(line, caps)
+        regex, groups = compile_line(line, caps)
         hit = next((k for k in range(j, len(actual)) if regex.fullmatch(actual[k])), None)
         if hit is None:
             if pending:

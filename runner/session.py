@@ -43,6 +43,7 @@ class Shell:
         self.token = secrets.token_hex(6)
         self.depth = 0
         self.alive = True
+        self.exited = False  # the shell itself ended (`exit` at its own prompt)
         self._child = pexpect.spawn(
             "bash",
             ["--norc", "--noprofile", "--noediting"],
@@ -104,7 +105,8 @@ class Shell:
             raise SessionLost(self.name)
         start = time.monotonic()
         deadline = start + timeout
-        self._child.send(command + "\n")
+        if command or key is None:
+            self._child.send(command + "\n")  # else: only a key, pressed at the prompt
         try:
             if key is not None and not self._wait_then_send(
                 key, ready or (lambda _: True), deadline
@@ -126,6 +128,7 @@ class Shell:
             )
         except pexpect.EOF:
             self.alive = False
+            self.exited = True
             partial = self._child.before if isinstance(self._child.before, str) else ""
             return ShellResult(
                 partial, None, time.monotonic() - start, timed_out=False, recovered=False

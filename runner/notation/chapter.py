@@ -11,10 +11,11 @@ from runner.model import Block, BlockOptions, Chapter, Command, ExpectLine, Loca
 from runner.notation.errors import NotationError
 from runner.notation.frontmatter import split_front_matter
 from runner.notation.options import parse_options
-from runner.notation.patterns import PatternError, Placeholder, tokenize
+from runner.notation.patterns import PatternError, Placeholder, compile_line, tokenize
 from runner.notation.transcript import ParsedCommand, finish_command, split_commands
 
 DEFAULT_TIMEOUT = 30.0
+MAX_LINE = 4000  # a terminal in canonical mode keeps 4095 bytes of a line
 _EXIT = re.compile(r"\s*(exit|logout)(\s+\d+)?\s*")
 _MD = MarkdownIt("commonmark")
 
@@ -114,10 +115,16 @@ def _check_block(commands: list[ParsedCommand], options: BlockOptions) -> None:
             )
         for item in command.expected:
             try:
-                tokenize(item.text)
+                compile_line(item.text, {})
             except PatternError as exc:
                 raise NotationError(item.loc, str(exc)) from exc
         for number, line in enumerate(command.lines):
+            if len(line.encode()) > MAX_LINE:
+                raise NotationError(
+                    Location(command.loc.path, command.loc.line + number),
+                    f"a command line longer than {MAX_LINE} bytes is cut by the terminal; "
+                    "split it with `\\` at the end of a line",
+                )
             try:
                 pieces = tokenize(line, allow_anything=False)
             except PatternError as exc:
@@ -177,7 +184,8 @@ def _link_nested_shells(blocks: list[Block]) -> list[Block]:
                     "opened by the command before its first prompt, and left with `exit`)",
                 )
             leaves = len(stack) > 1 and (
-                _EXIT.fullmatch(command.text) is not None or command.key == "^D"
+                _EXIT.fullmatch(command.text) is not None
+                or (command.key == "^D" and not command.text.strip())
             )
             if leaves:
                 stack.pop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,10 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
     _only_known(verify, ("lab", "timeout"), "verify", where)
     timeout = verify.get("timeout")
     if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not math.isfinite(timeout)
+        or timeout <= 0
     ):
         raise NotationError(where, "verify.timeout must be a positive number of seconds")
     lab = _lab_request(verify["lab"], where) if "lab" in verify else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from runner.model import BlockOptions, Location
@@ -49,7 +50,7 @@ def _seconds(name: str, value: str | None, loc: Location) -> float:
         seconds = float(value or "")
     except ValueError:
         seconds = -1.0
-    if seconds <= 0:
+    if not math.isfinite(seconds) or seconds <= 0:
         raise NotationError(loc, f'{name}= takes a positive number of seconds, e.g. {name}="60"')
     return seconds
 

@@ -7,12 +7,60 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 _PLACEHOLDER = re.compile(
     r"\{\{\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*)?(?:/(?P<regex>.*?)/\s*)?\}\}"
 )
 _ELLIPSIS = "[..]"
+_BLANKS = re.compile(r"([ \t]+)")
+# `{{end}}`, `{{else}}`... are Go template actions (docker --format), never placeholders.
+GO_TEMPLATE_WORDS = frozenset(
+    [
+        "end",
+        "else",
+        "if",
+        "range",
+        "with",
+        "define",
+        "template",
+        "block",
+        "break",
+        "continue",
+        "nil",
+        "not",
+        "and",
+        "or",
+        "eq",
+        "ne",
+        "lt",
+        "le",
+        "gt",
+        "ge",
+        "len",
+        "index",
+        "print",
+        "printf",
+        "println",
+        "slice",
+        "call",
+        "html",
+        "js",
+        "urlquery",
+        "json",
+        "join",
+        "title",
+        "lower",
+        "upper",
+        "split",
+        "pad",
+        "padWithSpace",
+        "truncate",
+        "tablerow",
+        "table",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -71,23 +119,29 @@ def tokenize(line: str, *, allow_anything: bool = True) -> list[Piece]:
         regex = match.group("regex")
         if regex is not None:
             try:
-                compiled = re.compile(regex)
+                re.compile(regex)
             except re.error as exc:
                 raise PatternError(f"bad regular expression /{regex}/: {exc}") from exc
-            if compiled.groups:
-                # Our own groups carry the captures; the author's would shift them.
-                regex = re.sub(r"\((?!\?)", "(?:", regex)
-                try:
-                    re.compile(regex)
-                except re.error as exc:
-                    raise PatternError(f"bad regular expression /{regex}/: {exc}") from exc
+            if "(?P<vb__" in regex:
+                raise PatternError("group names starting with vb__ are the runner's own")
+        if match.group("name") in GO_TEMPLATE_WORDS and regex is None:
+            pieces += _literal_pieces(line[pos : end + 2], allow_anything)
+            pos = end + 2
+            continue
         pieces += _literal_pieces(line[pos:start], allow_anything)
         pieces.append(Placeholder(match.group("name"), regex))
         pos = end + 2
 
 
-def names_in(line: str) -> list[str]:
-    return [p.name for p in tokenize(line) if isinstance(p, Placeholder) and p.name]
+def names_in_command(command: str) -> list[str]:
+    """The captured values a command uses."""
+    return [
+        match.group("name")
+        for match in _PLACEHOLDER.finditer(command)
+        if match.group("name")
+        and match.group("regex") is None
+        and match.group("name") not in GO_TEMPLATE_WORDS
+    ]
 
 
 def substitute(command: str, values: dict[str, str]) -> str:
@@ -95,8 +149,47 @@ def substitute(command: str, values: dict[str, str]) -> str:
 
     def fill(match: re.Match[str]) -> str:
         name = match.group("name")
-        if name is not None and match.group("regex") is None and name in values:
+        if match.group("regex") is None and name in values and name not in GO_TEMPLATE_WORDS:
             return values[name]
         return match.group(0)
 
     return _PLACEHOLDER.sub(fill, command)
+
+
+def _literal_regex(text: str) -> str:
+    return "".join(
+        "[ \t]+" if _BLANKS.fullmatch(part) else re.escape(part)
+        for part in _BLANKS.split(text)
+        if part
+    )
+
+
+def compile_line(line: str, known: Mapping[str, str]) -> tuple[re.Pattern[str], dict[str, str]]:
+    """A compiled regex for one expected line, and the group -> capture name it defines.
+
+    Raises PatternError. A run of blanks matches any run of blanks; leading blanks are free.
+    """
+    parts = ["[ \t]*"]
+    groups: dict[str, str] = {}
+    by_name: dict[str, str] = {}
+    for piece in tokenize(line.strip()):
+        if isinstance(piece, Literal):
+            parts.append(_literal_regex(piece.text))
+        elif isinstance(piece, Anything):
+            parts.append(".*?")
+        elif piece.name is None:
+            parts.append(f"(?:{piece.regex})")
+        elif piece.name in known:
+            parts.append(re.escape(known[piece.name]))
+        elif piece.name in by_name:
+            parts.append(f"(?P={by_name[piece.name]})")
+        else:
+            group = f"vb__{len(groups)}"
+            groups[group] = piece.name
+            by_name[piece.name] = group
+            body = piece.regex if piece.regex is not None else r"\S+"
+            parts.append(f"(?P<{group}>{body})")
+    try:
+        return re.compile("".join(parts)), groups
+    except re.error as exc:
+        raise PatternError(f"this line does not make a valid pattern: {exc}") from exc

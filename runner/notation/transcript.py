@@ -86,7 +86,7 @@ def split_commands(
             nxt = lines[i].rstrip("\r")
             if nxt.startswith("> ") or nxt == ">":
                 nxt = nxt[2:]
-            elif not reader.continued:
+            elif not reader.continued_only:
                 raise NotationError(
                     Location(path, first_line + i),
                     "the command above is unfinished (open quote or here-document): "
@@ -118,6 +118,10 @@ def finish_command(raw: RawCommand) -> ParsedCommand:
     key: Key | None = None
     before_key = 0
     expected: list[ExpectLine] = []
+    lines = tuple(raw.lines)
+    if lines in (("^C",), ("^D",)):
+        # A key pressed at the prompt itself (^D to leave a nested shell).
+        key, lines = ("^C" if lines[0] == "^C" else "^D"), ("",)
     for item in output:
         text = item.text.strip()
         if _STATUS.fullmatch(text):
@@ -134,7 +138,7 @@ def finish_command(raw: RawCommand) -> ParsedCommand:
     return ParsedCommand(
         loc=raw.loc,
         prompt=raw.prompt,
-        lines=tuple(raw.lines),
+        lines=lines,
         expected=tuple(expected),
         status=status,
         key=key,

@@ -206,3 +206,47 @@ def test_prose_only_pages_are_not_recorded(verify: Verify, tmp_path: Path) -> No
     result = verify("# Accueil\n\nDu texte, et un bloc bash :\n\n```bash\nls\n```\n")
     assert result.code == 0
     assert not (tmp_path / "verified").exists()
+
+
+def test_loops_nested_quotes_and_ctrl_d_in_a_nested_shell(verify: Verify) -> None:
+    result = verify(
+        "```console\n$ for i in 1 2; do\n> echo n$i\n> done\nn1\nn2\n"
+        '$ echo "$(echo "l\'eau")"\nl\'eau\n'
+        "$ env PS1='inner$ ' bash --norc --noprofile\n"
+        "inner$ cat\n^D\ninner$ echo still\nstill\ninner$ ^D\nexit\n"
+        "$ docker inspect -f '{{range .X}}{{end}}' 2>/dev/null || echo '{{end}}'\n{{end}}\n```\n"
+    )
+    assert result.code == 0, result.out
+
+
+def test_a_capture_from_a_skipped_block_is_never_guessed(verify: Verify) -> None:
+    result = verify(
+        '```console requires="ipvs"\n$ echo secret\n{{ token }}\n```\n'
+        "```console\n$ echo {{ token }}\n{{ token }}\n```\n"
+    )
+    assert result.code == 1
+    run = result.record.latest
+    assert run is not None
+    assert "{{ token }} was never captured" in (run.blocks[1].commands[0].error or "")
+
+
+def test_exit_in_the_main_shell_is_reported_as_such(verify: Verify) -> None:
+    result = verify("```console\n$ exit\n```\n```console\n$ true\n```\n")
+    assert result.code == 1
+    run = result.record.latest
+    assert run is not None
+    assert [b.status for b in run.blocks] == ["failed", "blocked"]
+    assert "its shell exited" in (run.blocks[1].reason or "")
+
+
+def test_a_newer_failure_is_not_hidden_by_the_cache(verify: Verify, tmp_path: Path) -> None:
+    flag = tmp_path / "flag"
+    chapter = f"```console\n$ cat {flag}\nok\n```\n"
+    flag.write_text("ok\n")
+    assert verify(chapter).code == 0
+    flag.write_text("broken\n")
+    assert verify(chapter, "--force").code == 1
+    flag.write_text("ok\n")
+    again = verify(chapter)
+    assert "cached" not in again.out and again.code == 0
+    assert again.record.latest is None

@@ -76,6 +76,37 @@ def test_continuations_backslash_and_heredoc() -> None:
     assert echo.lines == ("echo 'two", "lines'")
 
 
+def test_compound_commands_and_nested_quotes() -> None:
+    (block,) = parse(
+        "```console\n$ for i in 1 2; do\n> echo $i\n> done\n1\n2\n"
+        "$ if true; then\n>   echo yes\n> fi\nyes\n"
+        "$ echo \"$(echo \"l'eau\")\" $'it\\'s'\nl'eau it's\n"
+        "$ echo done > /dev/null\n```\n"
+    ).blocks
+    loop, cond, quotes, done = block.commands
+    assert loop.lines == ("for i in 1 2; do", "echo $i", "done")
+    assert [e.text for e in loop.expected] == ["1", "2"]
+    assert cond.lines == ("if true; then", "  echo yes", "fi")
+    assert len(quotes.lines) == 1 and done.lines == ("echo done > /dev/null",)
+
+
+def test_go_template_actions_are_never_placeholders() -> None:
+    (block,) = parse(
+        "```console\n$ docker inspect -f '{{range .Mounts}}{{.Source}}{{end}}' x\n"
+        "{{end}} {{ else }}\n```\n"
+    ).blocks
+    assert block.commands[0].text.endswith("{{end}}' x")
+
+
+def test_ctrl_d_to_a_program_in_a_nested_shell_does_not_leave_it() -> None:
+    (block,) = parse(
+        "```console\n$ env PS1='dsh# ' dash\ndsh# cat\n^D\ndsh# echo still\nstill\ndsh# ^D\n```\n"
+    ).blocks
+    _, cat, still, leave = block.commands
+    assert cat.key == "^D" and not cat.closes_shell and not still.closes_shell
+    assert leave.key == "^D" and leave.text == "" and leave.closes_shell
+
+
 def test_keys_and_nested_shells_across_blocks() -> None:
     chapter = parse(
         "```console\n$ docker-machine ssh node-01\n"
@@ -129,6 +160,9 @@ def test_go_templates_are_literal_and_captures_feed_commands() -> None:
         ("---\nverify: [\n---\n", 3, "not valid YAML"),
         ('```console order="random"\n$ true\n```\n', 1, 'only "any"'),
         ("!!! note\n\n    ```console\n    $ true\n    ```\n", 3, "indented container"),
+        ('```console timeout="nan"\n$ true\n```\n', 1, "positive number"),
+        ("```console\n$ echo " + "x" * 4100 + "\n```\n", 2, "cut by the terminal"),
+        ("```console\n$ true\n{{ w /(?P<vb__0>a)/ }}\n```\n", 3, "runner's own"),
     ],
 )
 def test_errors_name_file_and_line(text: str, line: int, words: str) -> None:
