@@ -9,11 +9,10 @@ run of blanks. Captured values flow from line to line, and from command to comma
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from runner.notation.patterns import compile_line
+from runner.notation.patterns import Pattern, compile_line
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class _Solver:
         self.actual = actual
         self.rest = rest  # more actual lines may follow the last expected one (a prefix match)
         self.cache: dict[
-            tuple[int, tuple[tuple[str, str], ...]], tuple[re.Pattern[str], dict[str, str]]
+            tuple[int, tuple[tuple[str, str], ...]], tuple[Pattern, dict[str, str]]
         ] = {}
         # Backtracking steps, so that pathological input cannot hang us.
         self.budget = 200_000 + 10 * len(actual)
@@ -42,7 +41,7 @@ class _Solver:
         last = [n for n, line in enumerate(expected) if _is_ellipsis(line)]
         self.last_ellipsis = last[-1] if last else -1
 
-    def _regex(self, i: int, caps: dict[str, str]) -> tuple[re.Pattern[str], dict[str, str]]:
+    def _regex(self, i: int, caps: dict[str, str]) -> tuple[Pattern, dict[str, str]]:
         key = (i, tuple(sorted(caps.items())))
         if key not in self.cache:
             self.cache[key] = compile_line(self.expected[i], caps)

@@ -57,6 +57,9 @@ class Shell:
         )
         # pexpect sleeps 50 ms before every send by default: that alone would dominate.
         self._child.delaybeforesend = None
+        self._child.delayafterread = None  # and 0.1 ms after every read
+        # Closing the pty hangs bash up at once; 0.1 s of grace per session is too long.
+        self._child.ptyproc.delayafterclose = 0.02
         self._prompt = re.compile(rf"__VB{self.token}_(\d+):(\d+)__> ")
         self._setup(0)
 

@@ -164,15 +164,39 @@ def _literal_regex(text: str) -> str:
     )
 
 
-def compile_line(line: str, known: Mapping[str, str]) -> tuple[re.Pattern[str], dict[str, str]]:
+class LiteralLine:
+    """A line with no placeholder and no `[..]`: compared word by word, with no regex to
+    compile (most expected lines are like this, and each would be a new regex)."""
+
+    def __init__(self, line: str) -> None:
+        self.words = _words(line)
+
+    def fullmatch(self, actual: str) -> re.Match[str] | None:
+        return _MATCHED if _words(actual) == self.words else None
+
+
+_MATCHED = re.compile("").fullmatch("")
+
+
+def _words(line: str) -> list[str]:
+    return [word for word in line.replace("\t", " ").split(" ") if word]
+
+
+Pattern = re.Pattern[str] | LiteralLine
+
+
+def compile_line(line: str, known: Mapping[str, str]) -> tuple[Pattern, dict[str, str]]:
     """A compiled regex for one expected line, and the group -> capture name it defines.
 
     Raises PatternError. A run of blanks matches any run of blanks; leading blanks are free.
     """
+    pieces = tokenize(line.strip())
+    if all(isinstance(piece, Literal) for piece in pieces):
+        return LiteralLine(line), {}
     parts = ["[ \t]*"]
     groups: dict[str, str] = {}
     by_name: dict[str, str] = {}
-    for piece in tokenize(line.strip()):
+    for piece in pieces:
         if isinstance(piece, Literal):
             parts.append(_literal_regex(piece.text))
         elif isinstance(piece, Anything):
