@@ -18,7 +18,7 @@ from runner.lab.base import Lab
 from runner.matcher import match, match_prefix
 from runner.model import KEY_BYTES, Block, Chapter, Command
 from runner.normalise import normalise
-from runner.notation.patterns import names_in_command, substitute
+from runner.notation.patterns import PatternError, names_in_command, substitute
 from runner.results import BlockResult, ChapterRun, CommandResult, LabInfo, source_hash
 from runner.session import SessionLost, Shell
 
@@ -230,7 +230,12 @@ def _attempt(
             error=f"the nested shell's prompt {command.opens_shell!r} never appeared "
             f"(exit status {ran.status})",
         )
-    checked = match(expected, output, ctx.captures, order_any=block.options.order_any)
+    try:
+        checked = match(expected, output, ctx.captures, order_any=block.options.order_any)
+    except PatternError as exc:  # placeholders that clash once on one line (rare)
+        return _command_result(
+            command, typed, output, ran.status, ran.duration, error=f"bad expected line: {exc}"
+        )
     status = ran.status if not ran.nested else None
     error = None if checked.ok else "output differs:\n" + checked.diff
     if error is None and command.checks_status:
