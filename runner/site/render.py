@@ -96,7 +96,8 @@ def block_view(state: BlockState) -> BlockView:
     if state.shown is not None and state.run is not None:
         shown = transcript.from_result(block, state.shown, state.run)
     else:
-        shown = transcript.from_source(block, with_output=state.kind == "skipped")
+        values = transcript.captures_before(state.run, block.index) if state.run else {}
+        shown = transcript.from_source(block, with_output=state.kind == "skipped", values=values)
     display = dict(block.options.display)
     return BlockView(
         anchor=f"bloc-{block.index + 1}",

@@ -132,11 +132,36 @@ def from_result(block: Block, result: BlockResult, run: ChapterRun) -> Transcrip
     return Transcript(tuple(steps), verified=True)
 
 
-def from_source(block: Block, with_output: bool) -> Transcript:
+def readable(line: str, values: dict[str, str]) -> str:
+    """An expected line as a reader should see it: `...` and `[..]` become an ellipsis, and
+    placeholders the value a run captured, or `<name>`; never the notation itself."""
+    if line.strip() == "...":
+        return "…"
+    try:
+        pieces = tokenize(line)
+    except PatternError:
+        return line
+    out: list[str] = []
+    for piece in pieces:
+        if isinstance(piece, Literal):
+            out.append(piece.text)
+        elif isinstance(piece, Placeholder) and piece.name:
+            out.append(values.get(piece.name, f"<{piece.name}>"))
+        else:
+            out.append("…")
+    return "".join(out)
+
+
+def from_source(
+    block: Block, with_output: bool, values: dict[str, str] | None = None
+) -> Transcript:
     """The block as written: for blocks that no run verified."""
+    values = values or {}
     steps: list[Step] = []
     for command in block.commands:
-        output: Iterable[str] = (e.text for e in command.expected) if with_output else ()
+        output: Iterable[str] = (
+            (readable(e.text, values) for e in command.expected) if with_output else ()
+        )
         lines = tuple(output)
         steps.append(
             Step(

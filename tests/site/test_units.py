@@ -92,3 +92,14 @@ def test_french_dates_and_durations() -> None:
     assert fr.duration_fr(0.25) == "250 ms" and fr.duration_fr(6.5) == "6,5 s"
     assert fr.duration_fr(125) == "2 min 05 s"
     assert fr.plural(1, "bloc") == "1 bloc" and fr.plural(3, "bloc") == "3 blocs"
+
+
+def test_a_skipped_block_never_shows_the_notation_to_readers() -> None:
+    from runner.site.transcript import readable
+
+    values = {"ip": "192.168.99.100"}
+    assert readable("...", values) == "…"
+    assert readable("tcp://{{ ip }}:2376 [..] {{ id /[0-9a-f]{12}/ }}", values) == (
+        "tcp://192.168.99.100:2376 … <id>"
+    )
+    assert readable("ID {{ node }} {{.Name}}", {}) == "ID <node> {{.Name}}"
