@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from runner.cli import main
-from runner.results import ChapterRecord, ResultStore
+from runner.results import ChapterRecord, ChapterRun, ResultStore
 
 
 @dataclass
@@ -15,6 +15,16 @@ class Verified:
     code: int
     out: str
     record: ChapterRecord
+
+    @property
+    def passing(self) -> ChapterRun:
+        assert self.record.passing is not None, self.out
+        return self.record.passing
+
+    @property
+    def latest(self) -> ChapterRun:
+        assert self.record.latest is not None, self.out
+        return self.record.latest
 
 
 @pytest.fixture

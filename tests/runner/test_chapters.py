@@ -22,8 +22,8 @@ def test_captures_ellipsis_and_statuses(verify: Verify) -> None:
         "```\n"
     )
     assert result.code == 0, result.out
-    run = result.record.passing
-    assert run is not None and run.status == "passed"
+    run = result.passing
+    assert run.status == "passed"
     commands = run.blocks[0].commands
     assert commands[0].captures == {"id": "abc007"}
     assert commands[1].command == "echo abc007 again"  # the value was typed
@@ -54,8 +54,7 @@ def test_until_converges_on_a_file_another_session_writes(verify: Verify) -> Non
         '```console until="20"\n$ cat {{ dir }}/flag 2>/dev/null || echo waiting\nready\n```\n'
     )
     assert result.code == 0, result.out
-    run = result.record.passing
-    assert run is not None
+    run = result.passing
     polled = run.blocks[2].commands[0]
     assert polled.attempts > 1 and polled.output == "ready"
 
@@ -66,8 +65,7 @@ def test_ctrl_c_ends_tail_f(verify: Verify) -> None:
         "$ tail -f log\nline 1\n...\nready\n^C\n$ echo after\nafter\n```\n"
     )
     assert result.code == 0, result.out
-    run = result.record.passing
-    assert run is not None
+    run = result.passing
     tail = run.blocks[0].commands[1]
     assert tail.key == "^C" and "ready" in tail.output
 
@@ -90,8 +88,7 @@ def test_nested_shell_with_its_own_prompt(verify: Verify) -> None:
         "$ echo back\nback\n```\n"
     )
     assert result.code == 0, result.out
-    run = result.record.passing
-    assert run is not None
+    run = result.passing
     prompts = [c.prompt for c in run.blocks[0].commands]
     assert prompts == ["$", "box@inner:~$", "box@inner:~$", "box@inner:~$", "$"]
     assert "__VB" not in json.dumps([c.output for c in run.blocks[0].commands])
@@ -111,8 +108,7 @@ def test_a_timeout_recovers_and_later_blocks_run(verify: Verify) -> None:
         "```console\n$ echo still here\nstill here\n```\n"
     )
     assert result.code == 1
-    run = result.record.latest
-    assert run is not None
+    run = result.latest
     assert [b.status for b in run.blocks] == ["failed", "passed"]
     error = run.blocks[0].commands[0].error or ""
     assert "timed out after 1 s" in error and "partial" in error
@@ -125,8 +121,7 @@ def test_a_session_that_cannot_recover_blocks_its_later_blocks(verify: Verify) -
         '```console session="other"\n$ echo other\nother\n```\n'
     )
     assert result.code == 1
-    run = result.record.latest
-    assert run is not None
+    run = result.latest
     assert [b.status for b in run.blocks] == ["failed", "blocked", "passed"]
     assert "was lost at" in (run.blocks[1].reason or "")
 
@@ -138,8 +133,7 @@ def test_skip_hidden_and_heredoc(verify: Verify) -> None:
         "```console\n$ cat f.txt\nhello\n```\n"
     )
     assert result.code == 0, result.out
-    run = result.record.passing
-    assert run is not None
+    run = result.passing
     assert [b.status for b in run.blocks] == ["skipped", "passed", "passed"]
     assert run.blocks[0].reason == "pas de VirtualBox ici" and run.blocks[1].hidden
 
@@ -147,8 +141,8 @@ def test_skip_hidden_and_heredoc(verify: Verify) -> None:
 def test_requires_without_a_lab_is_skipped_with_a_reason(verify: Verify) -> None:
     result = verify('```console requires="ipvs"\n$ true\n```\n')
     assert result.code == 0
-    run = result.record.passing
-    assert run is not None and run.blocks[0].status == "skipped"
+    run = result.passing
+    assert run.blocks[0].status == "skipped"
     assert "no lab" in (run.blocks[0].reason or "")
 
 
@@ -195,8 +189,7 @@ def test_usage_errors(verify: Verify, tmp_path: Path, capsys) -> None:  # type: 
 def test_a_key_never_due_fails_with_the_whole_output(verify: Verify) -> None:
     result = verify("```console\n$ echo done early\nnever printed\n^C\n```\n")
     assert result.code == 1
-    run = result.record.latest
-    assert run is not None
+    run = result.latest
     command = run.blocks[0].commands[0]
     assert command.output == "done early"
     assert "+done early" in (command.error or "")
@@ -225,16 +218,14 @@ def test_a_capture_from_a_skipped_block_is_never_guessed(verify: Verify) -> None
         "```console\n$ echo {{ token }}\n{{ token }}\n```\n"
     )
     assert result.code == 1
-    run = result.record.latest
-    assert run is not None
+    run = result.latest
     assert "{{ token }} was never captured" in (run.blocks[1].commands[0].error or "")
 
 
 def test_exit_in_the_main_shell_is_reported_as_such(verify: Verify) -> None:
     result = verify("```console\n$ exit\n```\n```console\n$ true\n```\n")
     assert result.code == 1
-    run = result.record.latest
-    assert run is not None
+    run = result.latest
     assert [b.status for b in run.blocks] == ["failed", "blocked"]
     assert "its shell exited" in (run.blocks[1].reason or "")
 
