@@ -81,6 +81,17 @@ class _Solver:
         return None
 
 
+def merge_spans(spans: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Adjacent elided lines make one span: one `...` is one fold for readers."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
+
+
 def _split(actual: str) -> list[str]:
     return actual.split("\n") if actual else []
 
@@ -105,7 +116,8 @@ def match(
             diff = "(the search for a match gave up: too many ways to place `...`)\n" + diff
         return MatchResult(False, diff=diff)
     caps, elided = solved
-    return MatchResult(True, {k: v for k, v in caps.items() if k not in known}, tuple(elided))
+    new = {k: v for k, v in caps.items() if k not in known}
+    return MatchResult(True, new, merge_spans(elided))
 
 
 def match_prefix(
@@ -140,7 +152,7 @@ def _match_any_order(
     extra = [j for j in range(len(lines)) if j not in used]
     if extra and not any(_is_ellipsis(e) for e in expected):
         return MatchResult(False, diff=_any_order_diff(expected, lines, used, None))
-    spans = tuple((j, j + 1) for j in extra)
+    spans = merge_spans([(j, j + 1) for j in extra])
     return MatchResult(True, {k: v for k, v in caps.items() if k not in known}, spans)
 
 

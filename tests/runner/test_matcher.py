@@ -52,6 +52,9 @@ def test_any_order() -> None:
     assert match(["b", "a"], "a\nb", order_any=True).ok
     assert not match(["b", "a"], "a\nb\nc", order_any=True).ok
     assert match(["b", "...", "a"], "a\nc\nb", order_any=True).ok
+    spread = match(["...", "x"], "a\nb\nx\nc\nd", order_any=True)
+    assert spread.ok and spread.elided == ((0, 2), (3, 5))  # one span per run of lines
+    assert match(["...", "...", "z"], "a\nb\nz").elided == ((0, 2),)
     assert not match(["a", "a"], "a\nb", order_any=True).ok
 
 
