@@ -13,9 +13,10 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from runner.notation.frontmatter import split_front_matter
+from runner.results import ChapterRun
 from runner.site import fr
 from runner.site.status import BlockState, ChapterState
-from runner.site.transcript import Step, Transcript, from_result, from_source
+from runner.site.transcript import Step, Transcript, captures_before, from_result, from_source
 
 WIDTH = 94  # monospace characters that fit the width of a step on A4 (8.2 pt DejaVu Sans Mono)
 MAX_OUTPUT = 14  # output lines shown per command before trimming
@@ -109,10 +110,11 @@ def step_lines(step: Step) -> list[Line]:
     return out
 
 
-def _transcript(state: BlockState) -> Transcript:
+def _transcript(state: BlockState, passing: ChapterRun | None) -> Transcript:
     if state.shown is not None and state.run is not None:
         return from_result(state.block, state.shown, state.run)
-    return from_source(state.block, with_output=False)
+    values = captures_before(state.run or passing, state.block.index)
+    return from_source(state.block, with_output=False, values=values)
 
 
 _NOTES = {
@@ -237,7 +239,7 @@ def handout(state: ChapterState) -> Handout:
         for line, text in sections:
             if line < block.loc.line:
                 section = text
-        shown = _transcript(block_state)
+        shown = _transcript(block_state, state.passing)
         lines = [line for step in shown.steps for line in step_lines(step)]
         steps.append(
             HandoutStep(

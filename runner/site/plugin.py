@@ -140,7 +140,7 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         def block_html(block: Block) -> str | None:
             if block.options.hidden:
                 return None
-            return render.render_block(env, states[block.index])
+            return render.render_block(env, states[block.index], state.passing)
 
         header = None
         if self.config.header:

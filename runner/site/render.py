@@ -17,6 +17,7 @@ from jinja2 import (
     StrictUndefined,
 )
 
+from runner.results import ChapterRun
 from runner.site import fr, transcript
 from runner.site.status import BlockState, ChapterState
 from runner.site.transcript import Transcript
@@ -91,12 +92,14 @@ class BlockView:
     output_hidden: bool  # output withheld: no passing run of this block to show
 
 
-def block_view(state: BlockState) -> BlockView:
+def block_view(state: BlockState, passing: ChapterRun | None = None) -> BlockView:
+    """`passing`: the chapter's last passing run, even a stale one, whose captured values fill
+    the commands of a block that has no run of its own to show."""
     block = state.block
     if state.shown is not None and state.run is not None:
         shown = transcript.from_result(block, state.shown, state.run)
     else:
-        values = transcript.captures_before(state.run, block.index) if state.run else {}
+        values = transcript.captures_before(state.run or passing, block.index)
         shown = transcript.from_source(block, with_output=state.kind == "skipped", values=values)
     display = dict(block.options.display)
     return BlockView(
@@ -112,8 +115,9 @@ def block_view(state: BlockState) -> BlockView:
     )
 
 
-def render_block(env: Environment, state: BlockState) -> str:
-    return env.get_template(f"{TEMPLATES}/block.html").render(view=block_view(state)).strip()
+def render_block(env: Environment, state: BlockState, passing: ChapterRun | None = None) -> str:
+    view = block_view(state, passing)
+    return env.get_template(f"{TEMPLATES}/block.html").render(view=view).strip()
 
 
 def render_header(env: Environment, chapter: ChapterState) -> str:

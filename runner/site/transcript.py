@@ -53,9 +53,11 @@ class Transcript:
         return "\n".join(step.typed for step in self.steps)
 
 
-def captures_before(run: ChapterRun, index: int) -> dict[str, str]:
+def captures_before(run: ChapterRun | None, index: int) -> dict[str, str]:
     """Values captured by the blocks of `run` before block `index` (hidden ones included)."""
     values: dict[str, str] = {}
+    if run is None:
+        return values
     for result in sorted(run.blocks, key=lambda b: b.index):
         if result.index >= index:
             break
@@ -94,11 +96,25 @@ def _command_lines(
     return tuple(out)
 
 
+def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Adjacent or overlapping spans as one: one author's `...` is one fold, even when the
+    matcher recorded it line by line (order="any" blocks)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 def _output_runs(result: CommandResult) -> tuple[OutputRun, ...]:
     lines = result.output.split("\n") if result.output else []
     runs: list[OutputRun] = []
     pos = 0
-    for start, end in sorted(result.elided):
+    for start, end in merge_spans(result.elided):
         start, end = max(start, pos), min(end, len(lines))
         if end <= start:
             continue
@@ -152,23 +168,44 @@ def readable(line: str, values: dict[str, str]) -> str:
     return "".join(out)
 
 
+def filled(line: str, values: dict[str, str]) -> tuple[Piece, ...]:
+    """A command line as written, its `{{ name }}` filled with the value a run captured (marked
+    as a capture), or `<name>` when no run captured it: a reader sees what to replace, and
+    never copies the notation. Go templates (`{{.ID}}`) stay as written."""
+    try:
+        tokens = tokenize(line, allow_anything=False)
+    except PatternError:
+        return (Piece(line),)
+    pieces: list[Piece] = []
+    for token in tokens:
+        if isinstance(token, Literal):
+            pieces.append(Piece(token.text))
+        elif isinstance(token, Placeholder) and token.name and token.name in values:
+            pieces.append(Piece(values[token.name], token.name))
+        elif isinstance(token, Placeholder):
+            pieces.append(Piece(f"<{token.name or 'valeur'}>"))
+    return tuple(pieces)
+
+
 def from_source(
     block: Block, with_output: bool, values: dict[str, str] | None = None
 ) -> Transcript:
-    """The block as written: for blocks that no run verified."""
+    """The block as written: for blocks that no run verified. `values`: what the last passing
+    run captured before this block, filled into the commands."""
     values = values or {}
     steps: list[Step] = []
     for command in block.commands:
+        lines = tuple(filled(line, values) for line in command.lines)
         output: Iterable[str] = (
             (readable(e.text, values) for e in command.expected) if with_output else ()
         )
-        lines = tuple(output)
+        shown = tuple(output)
         steps.append(
             Step(
                 prompt=command.prompt,
-                lines=tuple((Piece(line),) for line in command.lines),
-                typed=command.text,
-                output=(OutputRun(lines),) if lines else (),
+                lines=lines,
+                typed="\n".join("".join(p.text for p in line) for line in lines),
+                output=(OutputRun(shown),) if shown else (),
                 status=command.status if with_output and command.status else None,
                 key=command.key if with_output else None,
             )

@@ -11,7 +11,7 @@ from pypdf import PageObject, PdfReader
 
 from runner.notation import parse_chapter
 from runner.results import ResultStore
-from tests.site.fixtures.results import _block, _cmd, chapter_run
+from tests.site.fixtures.results import CID, _block, _cmd, chapter_run
 
 LONG_COMMAND = "docker run --rm " + " ".join(f"--env VARIABLE_{n}=valeur-{n}" for n in range(14))
 LONG_LINE = "x" * 150 + " fin-de-ligne-longue"
@@ -116,6 +116,13 @@ def test_a_stale_chapter_is_printed_with_a_warning_and_without_unverified_output
 ) -> None:
     chapter = book / "docs" / "02-machines.md"
     chapter.write_text(chapter.read_text() + "\n```console\n$ echo nouveau\nsortie-inventée\n```\n")
+    first = book / "docs" / "01-premiers-pas.md"
+    first.write_text(first.read_text() + "\n```console\n$ docker stop {{ cid }}\nweb\n```\n")
+    done = handouts(book, "docs/01-premiers-pas.md")
+    assert done.returncode == 0, done.stderr
+    # The stale block's command carries the value the last passing run captured, never `{{ }}`.
+    stale = "\n".join(text(book / "handouts" / "01-premiers-pas.pdf"))
+    assert f"$ docker stop {CID}" in stale.replace("↩\n  ", "") and "{{ cid }}" not in stale
     done = handouts(book, "docs/02-machines.md")
     assert done.returncode == 0, done.stderr
     assert "docs/02-machines.md: chapter changed since its last passing run" in done.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from pathlib import Path
 
 from runner.results import BlockResult, ResultStore
@@ -181,3 +182,39 @@ def test_a_console_block_the_runner_cannot_see_is_a_warning(book: Path) -> None:
     # The notation itself refuses it, by file:line; the site passes that on as a warning.
     assert "docs/02-machines.md:14: a console block inside an indented container" in strict.log
     assert ":20: this console block" not in strict.log  # an example inside another fence
+
+
+def test_blocks_without_a_run_to_show_never_show_or_copy_the_notation(book: Path) -> None:
+    chapter = book / "docs" / "01-premiers-pas.md"
+    chapter.write_text(chapter.read_text() + "\n```console\n$ docker stop {{ cid }}\nweb\n```\n")
+    (book / "docs" / "03-nouveau.md").write_text(
+        "# Nouveau\n\n```console\n$ docker swarm join-token -q manager\n{{ manager_token }}\n```\n"
+        "\n```console\n$ docker swarm join --token {{ manager_token }} \\\n"
+        "> 10.0.0.1:2377\nThis node joined a swarm as a worker.\n```\n"
+    )
+    done = build(book)
+    assert done.status == 0, done.log
+    # Stale: the last passing run captured `cid` before this block; it is filled in and marked.
+    stale = block_html(done.page(CHAPTER), 10)
+    assert "vb vb--stale" in stale and "{{" not in stale
+    assert f'title="Valeur capturée par l\'exécution : cid">{CID}</span>' in stale
+    assert f'data-copy="docker stop {CID}"' in stale
+    # Never verified: no value known; the reader sees, and copies, what to replace.
+    never = block_html(done.page("03-nouveau"), 2)
+    assert "{{" not in never and "manager_token }}" not in never
+    assert "--token &lt;manager_token&gt; \\</span>" in never
+    assert 'data-copy="docker swarm join --token &lt;manager_token&gt; \\\n10.0.0.1:2377"' in never
+
+
+def test_one_ellipsis_is_one_fold_even_when_recorded_line_by_line(book: Path) -> None:
+    run = first_chapter_run(book)
+    blocks = list(run.blocks)
+    logs = blocks[2].commands[1]
+    per_line = tuple((n, n + 1) for n in range(8))  # what order="any" blocks recorded
+    blocks[2] = replace(blocks[2], commands=(blocks[2].commands[0], replace(logs, elided=per_line)))
+    ResultStore(book / "verified", book).save(replace(run, blocks=tuple(blocks)))
+    done = build(book, "--strict")
+    assert done.status == 0, done.log
+    block = block_html(done.page(CHAPTER), 3)
+    assert block.count("<details") == 1
+    assert "<summary>8 lignes masquées (déplier)</summary>" in block
