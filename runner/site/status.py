@@ -66,8 +66,18 @@ class ChapterState:
             )
         return None
 
+    @property
+    def visible(self) -> tuple[BlockState, ...]:
+        """The blocks readers see: hidden ones vanish from pages and handouts."""
+        return tuple(b for b in self.blocks if not b.block.options.hidden)
+
+    @property
+    def total(self) -> int:
+        return len(self.visible)
+
     def count(self, kind: BlockKind) -> int:
-        return sum(1 for b in self.blocks if b.kind == kind)
+        """Visible blocks of this kind: the tallies match what a page shows."""
+        return sum(1 for b in self.visible if b.kind == kind)
 
 
 def _find(run: ChapterRun | None, block: Block, same_source: bool) -> BlockResult | None:

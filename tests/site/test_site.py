@@ -60,7 +60,8 @@ def test_block_statuses(built: Build) -> None:
     assert 'class="vb vb--skipped copy"' in skipped and "nécessite VirtualBox" in skipped
     assert '<span class="go vb-expected">Running pre-create checks...' in skipped
     assert "Chapitre vérifié</strong> le 27 novembre 2026" in page
-    assert "8 blocs vérifiés, 1 bloc non vérifié (sur 9)" in page
+    # The hidden block is not counted: 8 blocks are shown.
+    assert "7 blocs vérifiés, 1 bloc non vérifié (sur 8)." in page
     # A block inside a list is rendered in place too.
     start = page.index("<p>Une étape dans une liste")
     item = page[start : page.index("</li>", start)]
@@ -85,6 +86,7 @@ def test_report_page(built: Build) -> None:
     assert "✅ vérifié" in text and "⏭️ non vérifié" in text and "nécessite VirtualBox" in text
     assert "4 (jusqu'à 30 s)" in text  # attempts of the until block
     assert "n° 1 (masqué)" in text
+    assert "<td>7/8</td>" in report  # verified / shown: the hidden block is not counted
     assert "lab local (netns) : node-01" in text and "6.1.0-13-amd64" in text
     assert 'href="../01-premiers-pas/#bloc-2"' in report
     # Listed in the navigation, after the chapters.
