@@ -60,11 +60,14 @@ def census(root: Path = ROOT) -> list[Resource]:
 
 
 def lab_is_live(lab_id: str, root: Path = ROOT) -> bool:
-    """Held by a running owner (a run, or `lab up` still making it), or made by hand (only
-    `lab down` ends those)."""
+    """Held by a running owner (a run, or `lab up` still making it), or made by hand and
+    complete (only `lab down` ends those). A by-hand lab whose maker died before it was
+    complete is stale."""
     paths = LabPaths.of(lab_id, root)
+    if owner_alive(paths):
+        return True
     state = load_lab(paths)
-    return (state is not None and state.manual) or owner_alive(paths)
+    return state is not None and state.manual and state.complete
 
 
 def teardown(lab_id: str, root: Path = ROOT) -> None:

@@ -91,15 +91,19 @@ def _status() -> int:
         if state is None:
             print(f"lab {lab_id}: unreadable (stale? `python -m runner lab down`)")
             continue
-        owner = (
-            "by hand"
-            if state.manual
-            else (f"run {state.owner_pid}" if census_mod.lab_is_live(lab_id) else "stale")
-        )
+        owner = _owner(lab_id, state.manual, state.complete, state.owner_pid)
         print(f"lab {lab_id}  {state.subnet}  {owner}  MACHINE_STORAGE_PATH={paths.storage}")
         for node in load_nodes(paths):
             print(f"  {node.name:<16} {node.ip:<16} {nodes.state(paths, node)}")
     return 0
+
+
+def _owner(lab_id: str, manual: bool, complete: bool, pid: int) -> str:
+    if owner_alive(LabPaths.of(lab_id)):
+        return f"being made by `lab up` {pid}" if manual and not complete else f"run {pid}"
+    if manual and complete:
+        return "by hand"
+    return "stale (its maker died; the next start or `lab down` removes it)"
 
 
 def _census() -> int:

@@ -326,7 +326,8 @@ class NetnsProvider:
         if version is None:
             out = subprocess.run(["dockerd", "--version"], capture_output=True, text=True).stdout
             version = out.split()[2].rstrip(",") if len(out.split()) > 2 else None
-        lab.state = LabState(**{**lab.state.__dict__, "engine_version": version})
+        # Complete only now: until this is saved, a dead owner means a half-made lab.
+        lab.state = LabState(**{**lab.state.__dict__, "engine_version": version, "complete": True})
         save_lab(paths, lab.state)
 
 

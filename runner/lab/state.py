@@ -41,6 +41,9 @@ class LabState:
     manual: bool  # made by `python -m runner lab up`: nobody holds it, only `lab down` ends it
     created: float
     engine_version: str | None = None
+    # Set once every node is up: a lab whose owner died before that is half-made, hence stale,
+    # even when made by hand.
+    complete: bool = False
 
     @property
     def bridge(self) -> str:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.lab import cli, engine
+from runner.lab import census, cli, engine
 from runner.lab.netns import NetnsProvider
+from runner.lab.state import LabPaths, lab_ids, load_lab
 from tests.lab.conftest import lab_resources, shell, wait_for
 
 ROOT = str(Path(__file__).resolve().parents[2])
@@ -51,6 +52,37 @@ def test_sigkilled_runner_lab_is_removed_by_next_start() -> None:
     left = lab_resources(lab_id)
     assert any(" process " in r for r in left)  # SIGKILL left the engines running
     with NetnsProvider().up(()) as next_lab:  # the next start cleans what was left
+        assert next_lab.state.id != lab_id
+        assert lab_resources(lab_id) == []
+
+
+def test_sigkilled_lab_up_leaves_no_half_made_lab(capsys: pytest.CaptureFixture[str]) -> None:
+    """`lab up` killed while its engines start: not a by-hand lab, removed by the next start."""
+    before = set(lab_ids())
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runner", "lab", "up", "--nodes", "4"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+
+        def engines_started() -> bool:
+            return any(r.kind == "process" and r.lab not in before for r in census.census())
+
+        wait_for(engines_started, "an engine of the new lab started")
+    finally:
+        proc.kill()
+        proc.wait()
+    (lab_id,) = set(lab_ids()) - before
+    state = load_lab(LabPaths.of(lab_id))
+    assert state is not None and state.manual and not getattr(state, "complete", False)
+    assert any(" process " in r for r in lab_resources(lab_id))
+    assert not census.lab_is_live(lab_id)
+    assert cli.main(["status"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith(f"lab {lab_id}"))
+    assert "stale" in line and "by hand" not in line
+    with NetnsProvider().up(()) as next_lab:
         assert next_lab.state.id != lab_id
         assert lab_resources(lab_id) == []
 
