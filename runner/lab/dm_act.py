@@ -38,6 +38,12 @@ def cmd_create(ctx: Ctx, args: list[str]) -> None:
     default = os.environ.get("MACHINE_DRIVER", "virtualbox")  # as docker-machine reads it
     driver = (flags.get("driver") or flags.get("d") or [default])[-1]
     labels = tuple(flags.get("engine-label", []))
+    # docker-machine checks the name, then whether it exists, before any "pre-create" line.
+    problem = nodes.name_problem(name)
+    if problem is not None:
+        raise Fail(f"Error creating machine: {problem}")
+    if any(n.name == name for n in load_nodes(ctx.paths)):
+        raise Fail(f'Host already exists: "{name}"')
     out("Running pre-create checks...")
     with ctx.locked():
         try:

@@ -66,17 +66,21 @@ def ls_item(ctx: Ctx, node: NodeState, docker_host: str) -> dict[str, Any]:
     }
 
 
+FILTER_KEYS = ("swarm", "driver", "state", "name", "label")
+
+
 def cmd_ls(ctx: Ctx, args: list[str]) -> None:
     flags, _rest = split_flags(args, {"filter", "format", "f", "timeout", "t"})
-    all_nodes = load_nodes(ctx.paths)
+    wanted: dict[str, list[str]] = {}
     for f in flags.get("filter", []):
         key, eq, value = f.partition("=")
         if not eq:
             raise Fail("Unsupported filter syntax.")
         key = key.lower()
-        if key not in ("name", "driver", "state", "swarm", "label"):
+        if key not in FILTER_KEYS:
             raise Fail(f"Unsupported filter key '{key}'")
-        all_nodes = [n for n in all_nodes if _filter(ctx, n, key, value)]
+        wanted.setdefault(key, []).append(value)
+    all_nodes = [n for n in load_nodes(ctx.paths) if _matches(ctx, n, wanted)]
     if "quiet" in flags or "q" in flags:
         for n in all_nodes:
             out(n.name)
@@ -96,17 +100,55 @@ def cmd_ls(ctx: Ctx, args: list[str]) -> None:
     sys.stdout.write(gotemplate.tabwrite(text) if table else text)
 
 
-def _filter(ctx: Ctx, node: NodeState, key: str, value: str) -> bool:
+def _matches(ctx: Ctx, node: NodeState, wanted: dict[str, list[str]]) -> bool:
+    """docker-machine's filterHost: values of one key are OR'd, keys AND'd."""
+    found = True
+    for key in FILTER_KEYS:
+        values = wanted.get(key)
+        # Every key is evaluated (as filterHost does), so a bad name regexp always fails.
+        if values and not any(_filter(ctx, node, key, v) for v in values):
+            found = False
+    return found
 
+
+def _filter(ctx: Ctx, node: NodeState, key: str, value: str) -> bool:
     if key == "name":
-        return re.search(value, node.name) is not None
+        try:
+            return re.search(value, node.name) is not None
+        except re.error as exc:
+            raise Fail(go_regexp_error(value, exc)) from None
     if key == "driver":
         return value.lower() == "netns"
     if key == "state":
         return value.lower() == ctx.state(node).lower()
     if key == "label":
         return value in node.labels
-    return False
+    return False  # swarm: no node here is a (legacy) swarm master
+
+
+def go_regexp_error(pattern: str, exc: re.error) -> str:
+    """Go's regexp.Compile message for the errors Python's re also finds."""
+    pos = exc.pos or 0
+    msg = exc.msg
+    if msg.startswith("unterminated character set"):
+        code, expr = "missing closing ]", pattern[pos:]
+    elif msg.startswith("missing ), unterminated subpattern"):
+        code, expr = "missing closing )", pattern
+    elif msg.startswith("unbalanced parenthesis"):
+        code, expr = "unexpected )", pattern
+    elif msg.startswith("nothing to repeat"):
+        code, expr = "missing argument to repetition operator", pattern[pos : pos + 1]
+    elif msg.startswith("multiple repeat"):
+        code, expr = "invalid nested repetition operator", pattern[pos - 1 : pos + 1]
+    elif msg.startswith("bad escape (end of pattern)"):
+        code, expr = "trailing backslash at end of expression", ""
+    elif msg.startswith("bad escape"):
+        code, expr = "invalid escape sequence", pattern[pos : pos + 2]
+    elif msg.startswith("bad character range"):
+        code, expr = "invalid character class range", msg.rsplit(" ", 1)[-1]
+    else:
+        code, expr = msg, pattern
+    return f"error parsing regexp: {code}: `{expr}`"
 
 
 def cmd_ip(ctx: Ctx, args: list[str]) -> None:

@@ -228,11 +228,9 @@ class NetnsProvider:
     def up(self, nodes_wanted: tuple[str, ...]) -> NetnsLab:
         preflight()
         for name in nodes_wanted:
-            if not nodes.NAME_RE.match(name):
-                raise LabError(
-                    f"node name {name!r}: allowed characters are 0-9a-zA-Z . - "
-                    "(not starting with . or -)"
-                )
+            problem = nodes.name_problem(name)
+            if problem is not None:
+                raise LabError(f"node name {name!r}: {problem}")
         if len(set(nodes_wanted)) != len(nodes_wanted):
             raise LabError(f"node names repeat: {', '.join(nodes_wanted)}")
         try:

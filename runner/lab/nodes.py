@@ -13,7 +13,22 @@ from pathlib import Path
 from runner.lab import cgroups, engine, network, tls
 from runner.lab.state import LabPaths, LabState, NodeState, load_nodes, save_node
 
-NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-\.]*$")
+NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-\.]*$")  # docker-machine's ValidateHostName
+HOST_NAME_MAX = 64  # Linux: a node's UTS host name is its machine name
+INVALID_NAME = "Invalid hostname specified. Allowed hostname chars are: 0-9a-zA-Z . -"
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot name a node (docker-machine's message first), or None."""
+    if not NAME_RE.match(name):
+        return INVALID_NAME
+    if len(name) > HOST_NAME_MAX:
+        # docker-machine itself has no limit; the host a VM would boot could not take it either.
+        return (
+            f"Invalid hostname specified. A book lab node is a Linux host: its name has at "
+            f"most {HOST_NAME_MAX} characters (this one has {len(name)})"
+        )
+    return None
 
 
 class NodeError(Exception):
@@ -52,11 +67,9 @@ def reserve(
 ) -> NodeState:
     """Claim the name and the next free address and record the node. The caller holds the
     lab lock (`state.flocked(paths.lock)`)."""
-    if not NAME_RE.match(name):
-        raise NodeError(
-            "Error creating machine: Invalid hostname specified. "
-            "Allowed hostname chars are: 0-9a-zA-Z . -"
-        )
+    problem = name_problem(name)
+    if problem is not None:
+        raise NodeError(f"Error creating machine: {problem}")
     nodes = load_nodes(paths)
     if any(n.name == name for n in nodes):
         raise NodeError(f'Host already exists: "{name}"')

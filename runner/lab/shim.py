@@ -9,11 +9,12 @@ and `create` says which driver it stands in for. Imports stay light: it runs per
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from runner.lab import engine, nodes
+from runner.lab import engine, images, network, nodes, tls
 from runner.lab.dm_act import (
     cmd_create,
     cmd_kill,
@@ -117,8 +118,25 @@ def main(argv: list[str]) -> int:
         sys.stdout.flush()
         sys.stderr.write(f"{exc}\n")
         return 1
-    except (nodes.NodeError, engine.EngineError, OSError) as exc:
+    except (
+        nodes.NodeError,
+        engine.EngineError,
+        network.NetError,
+        tls.TlsError,
+        images.ImageError,
+        subprocess.CalledProcessError,
+        OSError,
+    ) as exc:
         sys.stdout.flush()
         sys.stderr.write(f"Error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a reader sees a message, never a traceback
+        sys.stdout.flush()
+        sys.stderr.write(
+            f"Error: {exc} (unexpected {type(exc).__name__} in the book lab's docker-machine "
+            "stand-in, runner/lab/shim.py: please report it with the command line)\n"
+        )
         return 1
     return 0

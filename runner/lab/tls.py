@@ -65,7 +65,8 @@ def make_server(certs: Path, out_dir: Path, name: str, ip: str, org: str) -> Non
         certs,
         out_dir / "server.pem",
         out_dir / "server-key.pem",
-        f"/O={org}.{name}",
+        # X.509 caps each subject field at 64 characters; names up to that fit in CN.
+        f"/O={org}/CN={name}",
         "extendedKeyUsage=serverAuth",
         f"subjectAltName=IP:{ip},IP:127.0.0.1,DNS:localhost,DNS:{name}",
     )

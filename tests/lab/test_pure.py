@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import tarfile
 from io import BytesIO
 
+import pytest
+
 from runner.lab import capabilities, gotemplate, images
+from runner.lab.dm_show import go_regexp_error
 from runner.lab.state import natural_key
 
 
@@ -73,3 +77,23 @@ def test_capabilities_say_why() -> None:
         assert cap.reason
     if not caps["ipvs"].present:
         assert "mode=host" in caps["ipvs"].reason and "routing mesh" in caps["ipvs"].reason
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("[", "missing closing ]: `[`"),
+        ("a[bc", "missing closing ]: `[bc`"),
+        ("(a", "missing closing ): `(a`"),
+        ("a)", "unexpected ): `a)`"),
+        ("*", "missing argument to repetition operator: `*`"),
+        ("a**", "invalid nested repetition operator: `**`"),
+        ("a\\", "trailing backslash at end of expression: ``"),
+        ("\\q", "invalid escape sequence: `\\q`"),
+        ("[z-a]", "invalid character class range: `z-a`"),
+    ],
+)
+def test_name_filter_regexp_errors_read_like_go(pattern: str, message: str) -> None:
+    with pytest.raises(re.error) as caught:
+        re.compile(pattern)
+    assert go_regexp_error(pattern, caught.value) == f"error parsing regexp: {message}"

@@ -143,6 +143,31 @@ def test_errors_are_docker_machines(created: str, run: Run) -> None:
     assert run("docker-machine ls -q").stdout == "node-1\nnode-2\n"
 
 
+def test_no_traceback_for_bad_regexp_or_long_name(created: str, run: Run) -> None:
+    bad = run("docker-machine ls --filter 'name=['", check=False)
+    assert (bad.returncode, bad.stdout, bad.stderr) == (
+        1,
+        "",
+        "error parsing regexp: missing closing ]: `[`\n",
+    )
+    long = "a" * 70
+    proc = run(f"docker-machine create -d virtualbox {long}", check=False)
+    assert (proc.returncode, proc.stdout) == (1, "")
+    assert proc.stderr == (
+        "Error creating machine: Invalid hostname specified. A book lab node is a Linux host: "
+        "its name has at most 64 characters (this one has 70)\n"
+    )
+    assert "Traceback" not in proc.stderr + bad.stderr
+    # The longest name a host can have makes a working node (certificate subject included).
+    longest = "b" * 64
+    run(f"docker-machine create -d virtualbox {longest} >/dev/null")
+    try:
+        ssh = run(f"eval $(docker-machine env {longest}) && docker info --format '{{{{.Name}}}}'")
+        assert ssh.stdout == longest + "\n"
+    finally:
+        run(f"docker-machine rm -y {longest} >/dev/null")
+
+
 def test_stop_start_kill_restart_really_act(created: str, run: Run, empty_lab: NetnsLab) -> None:
     assert run("docker-machine stop node-2").stdout == (
         'Stopping "node-2"...\nMachine "node-2" was stopped.\n'
