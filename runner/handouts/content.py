@@ -35,7 +35,7 @@ class Line:
 class HandoutStep:
     number: int
     section: str | None  # the heading the block sits under
-    status: str  # the site's block kind: verified, stale, failed, skipped, unverified
+    status: str  # the site's block kind: verified, stale, failed, blocked, skipped, unverified
     note: str | None  # why the output is not the verified one
     lines: tuple[Line, ...]
     commands: tuple[str, ...]
@@ -87,6 +87,9 @@ def _trimmed(lines: list[str]) -> list[Line]:
     ]
 
 
+_KEYS = {"^C": "Ctrl+C pour interrompre", "^D": "Ctrl+D : fin de saisie"}
+
+
 def step_lines(step: Step) -> list[Line]:
     out: list[Line] = []
     for n, pieces in enumerate(step.lines):
@@ -104,7 +107,7 @@ def step_lines(step: Step) -> list[Line]:
         kind = "mark" if line.kind == "mark" or line.text.startswith("[… ") else line.kind
         out.extend(Line(piece, kind) for piece in wrap(line.text))
     if step.key:
-        out.append(Line(f"[{step.key} : Ctrl+{step.key[1]} pour interrompre]", "mark"))
+        out.append(Line(f"[{step.key} : {_KEYS.get(step.key, step.key)}]", "mark"))
     if step.status is not None:
         out.append(Line(f"[code de retour {step.status}]", "mark"))
     return out
@@ -127,6 +130,9 @@ _NOTES = {
 def _note(state: BlockState) -> str | None:
     if state.kind == "skipped":
         return f"non vérifié : {state.reason}"
+    if state.kind == "blocked":
+        note = f"non exécuté lors de la dernière exécution : {state.reason}"
+        return note + ("" if state.shown else " ; sortie non montrée")
     if state.kind == "verified":
         return None
     note = _NOTES.get(state.kind, state.kind)

@@ -38,9 +38,10 @@ def date_fr(iso: str, with_time: bool = True) -> str:
 
 
 def duration_fr(seconds: float) -> str:
-    if seconds < 1:
+    # Round first, then pick the unit: 59.96 s is "1 min 00 s", not "60,0 s".
+    if round(seconds * 1000) < 1000:
         return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
+    if round(seconds, 1) < 60:
         return f"{seconds:.1f} s".replace(".", ",")
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest:02d} s"
@@ -65,3 +66,31 @@ def lab_fr(lab: LabInfo) -> str:
 
 def engine_fr(lab: LabInfo) -> str:
     return f"Docker Engine {lab.engine_version}" if lab.engine_version else "sans Docker"
+
+
+# What a missing lab capability (`requires=`) means for a reader.
+_CAPABILITIES = {
+    "ipvs": (
+        "IPVS absent du noyau de la machine de vérification : le routing mesh de Swarm ne "
+        "répond pas sur les ports publiés"
+    ),
+    "overlay": "réseau overlay (VXLAN) indisponible",
+}
+
+
+def capability_fr(name: str) -> str:
+    return _CAPABILITIES.get(name, f"capacité « {name} » absente du labo de vérification")
+
+
+def requires_fr(requires: tuple[str, ...], raw: str) -> str:
+    """Why a `requires=` block was skipped, in French. `raw` is the runner's reason, one
+    `name: why` per missing capability; when it names none, all of `requires` are listed."""
+    missing = [name for name in requires if f"{name}:" in raw] or list(requires)
+    return " ; ".join(capability_fr(name) for name in missing)
+
+
+def blocked_fr(session: str) -> str:
+    return (
+        f"la session « {session} » a été perdue plus tôt dans cette exécution "
+        "(voir le bloc en échec) ; ce bloc n'a pas été exécuté"
+    )

@@ -1,4 +1,5 @@
-"""What the site says about each block and chapter: verified, stale, failed, skipped, unverified.
+"""What the site says about each block and chapter: verified, stale, failed, blocked (not run,
+its session lost earlier), skipped, unverified.
 
 Pure: from a parsed chapter, its stored record and the chapter's current source, decide which
 run's transcript (if any) a block may show. Output that no run produced is never shown as real.
@@ -11,8 +12,9 @@ from typing import Literal
 
 from runner.model import Block, Chapter
 from runner.results import BlockResult, ChapterRecord, ChapterRun, source_hash
+from runner.site import fr
 
-BlockKind = Literal["verified", "stale", "failed", "skipped", "unverified"]
+BlockKind = Literal["verified", "stale", "failed", "blocked", "skipped", "unverified"]
 ChapterKind = Literal["verified", "stale", "failed", "unverified", "none"]
 
 
@@ -34,7 +36,8 @@ class BlockState:
     run: ChapterRun | None  # the run `shown` comes from
     failure: BlockResult | None = None  # this block's result in the latest, failed run
     failed_run: ChapterRun | None = None
-    reason: str | None = None  # skip reason or failure summary
+    reason: str | None = None  # skip reason or failure summary, for readers
+    detail: str | None = None  # the runner's own words (English), when `reason` rewords them
 
 
 @dataclass(frozen=True)
@@ -108,17 +111,23 @@ def block_state(block: Block, record: ChapterRecord, current: str) -> BlockState
     run = passing if shown is not None else None
     if block.options.skip is not None:
         return BlockState(block, "skipped", None, None, reason=block.options.skip)
-    if failure is not None and failure.status in ("failed", "blocked"):
+    if failure is not None and failure.status == "blocked":
+        reason = fr.blocked_fr(block.options.session)
+        return BlockState(block, "blocked", shown, run, failure, latest, reason, failure.reason)
+    if failure is not None and failure.status == "failed":
         return BlockState(
             block, "failed", shown, run, failure, latest, failure.reason or failure.status
         )
     if shown is not None and passing is not None:
         kind: BlockKind = "verified" if passing.source_hash == current else "stale"
         return BlockState(block, kind, shown, run)
+    if skipped is None and failure is not None and failure.status == "skipped":
+        skipped = failure.reason or ""
     if skipped is not None:
+        if block.options.requires:  # the lab lacked a capability: say which, in French
+            reason = fr.requires_fr(block.options.requires, skipped)
+            return BlockState(block, "skipped", None, None, reason=reason, detail=skipped or None)
         return BlockState(block, "skipped", None, None, reason=skipped)
-    if failure is not None and failure.status == "skipped":
-        return BlockState(block, "skipped", None, None, reason=failure.reason)
     if passing is not None and passing.source_hash != current:
         return BlockState(block, "stale", None, None)
     return BlockState(block, "unverified", None, None)
@@ -134,7 +143,7 @@ def chapter_state(key: str, chapter: Chapter, record: ChapterRecord) -> ChapterS
         kind = "unverified"
     elif record.passing.source_hash != current:
         kind = "stale"
-    elif any(b.kind == "failed" for b in blocks):
+    elif any(b.kind in ("failed", "blocked") for b in blocks):
         kind = "failed"
     else:
         kind = "verified"

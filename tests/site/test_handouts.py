@@ -11,7 +11,14 @@ from pypdf import PageObject, PdfReader
 
 from runner.notation import parse_chapter
 from runner.results import ResultStore
-from tests.site.fixtures.results import CID, _block, _cmd, chapter_run
+from tests.site.fixtures.results import (
+    CID,
+    _block,
+    _cmd,
+    add_mesh_chapter,
+    chapter_run,
+    lost_session_run,
+)
 
 LONG_COMMAND = "docker run --rm " + " ".join(f"--env VARIABLE_{n}=valeur-{n}" for n in range(14))
 LONG_LINE = "x" * 150 + " fin-de-ligne-longue"
@@ -148,3 +155,27 @@ def test_the_booklet_follows_the_site_navigation(book: Path) -> None:
     cover = text(book / "handouts" / "livret.pdf")[0]
     assert "Livre de test" in cover
     assert cover.index("Machines") < cover.index("Premiers pas")
+
+
+def test_a_block_not_run_after_a_lost_session_is_not_printed_as_a_failure(book: Path) -> None:
+    ResultStore(book / "verified", book).save(lost_session_run(book))
+    done = handouts(book, "docs/01-premiers-pas.md")
+    assert done.returncode == 0, done.stderr
+    everything = " ".join("\n".join(text(book / "handouts" / "01-premiers-pas.pdf")).split())
+    step = everything[everything.index("☐ Étape 3") : everything.index("☐ Étape 4")]
+    assert "non exécuté lors de la dernière exécution : la session « main » a été perdue" in step
+    assert "échec lors de" not in step and "was lost" not in step
+    assert "échec lors de la dernière exécution" in everything  # block 3 really failed
+
+
+def test_a_missing_lab_capability_is_explained_in_french(book: Path) -> None:
+    add_mesh_chapter(book)
+    done = handouts(book, "docs/03-maille.md")
+    assert done.returncode == 0, done.stderr
+    everything = " ".join("\n".join(text(book / "handouts" / "03-maille.pdf")).split())
+    assert (
+        "non vérifié : IPVS absent du noyau de la machine de vérification : le routing mesh de "
+        "Swarm ne répond pas sur les ports publiés"
+    ) in everything
+    assert "has no ip_vs" not in everything and "no vxlan" not in everything
+    assert "$ docker network create -d overlay maille" in everything

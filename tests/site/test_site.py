@@ -8,7 +8,14 @@ from pathlib import Path
 
 from runner.results import BlockResult, ResultStore
 from tests.site.conftest import Build, block_html, build
-from tests.site.fixtures.results import CID, first_chapter_run
+from tests.site.fixtures.results import (
+    CID,
+    IPVS_REASON,
+    LOST,
+    add_mesh_chapter,
+    first_chapter_run,
+    lost_session_run,
+)
 
 CHAPTER = "01-premiers-pas"
 
@@ -148,7 +155,27 @@ def test_a_failed_latest_run_is_shown_beside_the_passing_output(book: Path) -> N
     block = block_html(done.page(CHAPTER), 3)
     assert "vb vb--failed" in block and "sortie différente à la ligne 24" in block
     assert "27 novembre 2026 à 10:00 UTC" in block and "start worker processes" in block
-    assert "❌ échec" in html.unescape(done.page("rapport-verification"))
+    report = html.unescape(done.page("rapport-verification"))
+    assert "❌ échec" in report and "(1 bloc en échec)." in report
+    assert "0 bloc" not in report
+
+
+def test_blocks_not_run_because_their_session_was_lost_are_not_failures(book: Path) -> None:
+    ResultStore(book / "verified", book).save(lost_session_run(book))
+    done = build(book, "--strict")
+    assert done.status == 0, done.log
+    page = done.page(CHAPTER)
+    block = block_html(page, 4)
+    assert "vb vb--blocked" in block and "Échec" not in block
+    assert '<span class="vb-badge__label">Non exécuté</span>' in block
+    assert (
+        "la session « main » a été perdue plus tôt" in block
+        and f'title="{LOST}"'.replace("'", "&#39;") in block
+    )
+    assert "1 bloc en échec, 1 bloc non exécuté" in page
+    report = html.unescape(done.page("rapport-verification"))
+    assert "⛔ non exécuté" in report
+    assert "(1 bloc en échec, 1 bloc non exécuté (session perdue))." in report
 
 
 def test_bad_notation_is_a_warning_naming_file_and_line(book: Path) -> None:
@@ -220,3 +247,24 @@ def test_one_ellipsis_is_one_fold_even_when_recorded_line_by_line(book: Path) ->
     block = block_html(done.page(CHAPTER), 3)
     assert block.count("<details") == 1
     assert "<summary>8 lignes masquées (déplier)</summary>" in block
+
+
+def test_blocks_the_lab_could_not_run_say_why_in_french(book: Path) -> None:
+    add_mesh_chapter(book)
+    done = build(book, "--strict")
+    assert done.status == 0, done.log
+    page = done.page("03-maille")
+    ipvs = block_html(page, 1)
+    assert "vb vb--skipped" in ipvs
+    assert (
+        f'<span class="vb-reason" title="{IPVS_REASON}">IPVS absent du noyau de la machine de '
+        "vérification : le routing mesh de Swarm ne répond pas sur les ports publiés</span>"
+    ) in ipvs
+    overlay = block_html(page, 2)
+    assert (
+        ">réseau overlay (VXLAN) indisponible ; capacité « wireguard » absente du labo de "
+        "vérification</span>"
+    ) in overlay
+    assert "unknown capability" in overlay  # the runner's words stay in the title
+    report = html.unescape(done.page("rapport-verification"))
+    assert "IPVS absent du noyau" in report and "has no ip_vs" not in report

@@ -47,7 +47,8 @@ def test_statuses_follow_the_source_and_the_runs() -> None:
     ))  # fmt: skip
     both = _state(SOURCE, ChapterRecord(passing=run, latest=failed))
     assert both.kind == "failed" and both.warning is None
-    assert both.blocks[2].kind == "failed" and both.blocks[2].reason == "session perdue"
+    assert both.blocks[2].kind == "blocked" and both.blocks[2].detail == "session perdue"
+    assert "la session « main » a été perdue" in (both.blocks[2].reason or "")
     assert both.blocks[2].shown is run.blocks[2]  # the passing output is still shown
 
 
@@ -91,6 +92,9 @@ def test_french_dates_and_durations() -> None:
     assert fr.date_fr("pas une date") == "pas une date"
     assert fr.duration_fr(0.25) == "250 ms" and fr.duration_fr(6.5) == "6,5 s"
     assert fr.duration_fr(125) == "2 min 05 s"
+    # Rounded before the unit is chosen.
+    assert fr.duration_fr(59.96) == "1 min 00 s" and fr.duration_fr(0.9996) == "1,0 s"
+    assert fr.duration_fr(0.9994) == "999 ms"
     assert fr.plural(1, "bloc") == "1 bloc" and fr.plural(3, "bloc") == "3 blocs"
 
 
@@ -103,3 +107,15 @@ def test_a_skipped_block_never_shows_the_notation_to_readers() -> None:
         "tcp://192.168.99.100:2376 … <id>"
     )
     assert readable("ID {{ node }} {{.Name}}", {}) == "ID <node> {{.Name}}"
+
+
+def test_keys_in_handouts_read_plainly() -> None:
+    from runner.handouts.content import step_lines
+    from runner.site.transcript import Piece, Step
+
+    def mark(key: str) -> str:
+        step = Step(prompt="$", lines=((Piece("cat"),),), typed="cat", output=(), key=key)
+        return step_lines(step)[-1].text
+
+    assert mark("^D") == "[^D : Ctrl+D : fin de saisie]"
+    assert mark("^C") == "[^C : Ctrl+C pour interrompre]"
