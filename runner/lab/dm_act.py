@@ -140,17 +140,23 @@ def cmd_rm(ctx: Ctx, args: list[str]) -> None:
         answer = sys.stdin.readline()
         if not answer.strip().lower().startswith("y"):
             return
+    force = "f" in flags or "force" in flags
     errors = []
     for name in rest:
         try:
             node = nodes.find(ctx.paths, name)
         except nodes.NodeError as exc:
+            # docker-machine -f logs both failures (remote, then local) and carries on.
             errors.append(f'Error removing host "{name}": {exc}')
+            if force:
+                errors.append(f'Can\'t remove "{name}"')
+                sys.stdout.flush()
+                sys.stderr.write("".join(f"{e}\n" for e in errors[-2:]))
             continue
         with ctx.locked():
             nodes.remove(ctx.paths, ctx.lab, node)
         out(f"Successfully removed {name}")
-    if errors:
+    if errors and not force:
         raise Fail("\n".join(errors))
 
 

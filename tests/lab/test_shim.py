@@ -216,6 +216,21 @@ def test_rm_asks_then_removes_everything(created: str, run: Run, empty_lab: Netn
     assert f"bkl{empty_lab.state.id}-1" not in netns
 
 
+def test_rm_force_logs_errors_and_exits_0(created: str, run: Run) -> None:
+    forced = run("docker-machine rm -f nope", check=False)
+    assert (forced.returncode, forced.stdout, forced.stderr) == (
+        0,
+        "About to remove nope\nWARNING: This action will delete both local reference and "
+        "remote instance.\n",
+        'Error removing host "nope": Host does not exist: "nope"\nCan\'t remove "nope"\n',
+    )
+    plain = run("docker-machine rm -y nope", check=False)
+    assert (plain.returncode, plain.stderr) == (
+        1,
+        'Error removing host "nope": Host does not exist: "nope"\n',
+    )
+
+
 def test_node_has_its_own_etc_files_and_log(created: str, run: Run) -> None:
     out = run(
         "docker-machine ssh node-1 'cat /etc/hostname; grep -c node-1 /etc/hosts; "
