@@ -26,7 +26,7 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
@@ -86,7 +86,15 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
             self.chapters[file.src_uri] = loaded
         files.append(File.generated(config, CSS, abs_src_path=str(_ASSETS / "verified.css")))
         if self.config.report:
-            files.append(File.generated(config, self.config.report, content=self._report(problems)))
+            # Not in nav: an explicit `nav` need not list it (no "not included" message);
+            # on_nav places it after the chapters.
+            report = File.generated(
+                config,
+                self.config.report,
+                content=self._report(problems),
+                inclusion=InclusionLevel.NOT_IN_NAV,
+            )
+            files.append(report)
         return files
 
     def _report(self, problems: list[str]) -> str:
@@ -102,12 +110,12 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         if report is None:
             return nav
         page = report.page
-        if page is None:  # an explicit nav leaves generated pages out
-            page = Page(self.config.report_title, report, config)
-        else:
+        if page is not None and page in nav.pages:  # the author's nav lists it: move it last
             for listing in (nav.items, nav.pages):
                 if page in listing:
                     listing.remove(page)
+        else:
+            page = Page(self.config.report_title, report, config)
         # The report goes last, after the chapters.
         nav.items.append(page)
         nav.pages.append(page)

@@ -268,3 +268,16 @@ def test_blocks_the_lab_could_not_run_say_why_in_french(book: Path) -> None:
     assert "unknown capability" in overlay  # the runner's words stay in the title
     report = html.unescape(done.page("rapport-verification"))
     assert "IPVS absent du noyau" in report and "has no ip_vs" not in report
+
+
+def test_the_report_joins_an_explicit_nav_without_an_omitted_page_message(book: Path) -> None:
+    config = book / "mkdocs.yml"
+    config.write_text(
+        config.read_text() + "nav:\n  - index.md\n  - 02-machines.md\n  - 01-premiers-pas.md\n"
+    )
+    done = build(book, "--strict")
+    assert done.status == 0, done.log
+    assert "not included" not in done.log
+    nav = done.page("")
+    assert nav.index("Premiers pas") < nav.index("Rapport de vérification")
+    assert "Rapport de vérification" in done.page("rapport-verification")
