@@ -180,9 +180,7 @@ def _install_sudo(node_dir: Path) -> None:
 
 
 def cmd_ssh(ctx: Ctx, args: list[str]) -> None:
-    if not args:
-        raise Fail("Error: Expected one machine name as an argument")
-    node = ctx.node(args[0])
+    node = ctx.node(ctx.default_name(args[:1])[0])
     pid = engine.pid(ctx.paths.node_dir(node.name))
     if pid is None:
         raise Fail(f'Error: Cannot run SSH command: Host "{node.name}" is not running')

@@ -202,6 +202,11 @@ def usage_hint(shell: str, typed: list[str]) -> str:
     return f"{comment} Run this command to configure your shell: \n{comment} {cmd}\n"
 
 
+def not_running(node: NodeState) -> str:
+    """docker-machine's connection check on a machine that is not running."""
+    return f"{node.name} is not running. Please start it in order to use the connection settings"
+
+
 def cmd_env(ctx: Ctx, args: list[str]) -> None:
     flags, rest = split_flags(args, {"shell"})
     unset = "unset" in flags or "u" in flags
@@ -212,18 +217,15 @@ def cmd_env(ctx: Ctx, args: list[str]) -> None:
     names = ["DOCKER_TLS_VERIFY", "DOCKER_HOST", "DOCKER_CERT_PATH", "DOCKER_MACHINE_NAME"]
     if unset:
         if rest:
-            raise Fail(
-                "Error: Expected either one machine name, or -u flag to unset the "
-                "variables in the arguments"
-            )
+            raise Fail("Error: Expected no machine name when the -u flag is present")
         body = "".join(f"{upre}{n}{udelim}{usuf}" for n in names)
         sys.stdout.write(body + usage_hint(shell, ctx.typed))
         return
-    if len(rest) != 1:
+    if len(rest) > 1:
         raise Fail("Error: Expected one machine name as an argument")
-    node = ctx.node(rest[0])
+    node = ctx.node(ctx.default_name(rest)[0])
     if ctx.state(node) != "Running":
-        raise Fail("Error checking TLS connection: Error getting driver URL: Host is not running")
+        raise Fail(f"Error checking TLS connection: {not_running(node)}")
     values = ["1", ctx.url(node), str(ctx.paths.machine_dir(node.name)), node.name]
     body = "".join(f"{pre}{n}{delim}{v}{suf}" for n, v in zip(names, values, strict=True))
     sys.stdout.write(body + usage_hint(shell, ctx.typed))
@@ -231,11 +233,9 @@ def cmd_env(ctx: Ctx, args: list[str]) -> None:
 
 def cmd_config(ctx: Ctx, args: list[str]) -> None:
     _flags, rest = split_flags(args, set())
-    if len(rest) != 1:
-        raise Fail("Error: Expected one machine name as an argument")
-    node = ctx.node(rest[0])
+    node = ctx.node(ctx.default_name(rest)[0])  # docker-machine ignores further names
     if ctx.state(node) != "Running":
-        raise Fail("Error checking TLS connection: Error getting driver URL: Host is not running")
+        raise Fail(f"Error running connection boilerplate: {not_running(node)}")
     certs = ctx.paths.certs
     out(
         f'--tlsverify\n--tlscacert="{certs / "ca.pem"}"\n--tlscert="{certs / "cert.pem"}"\n'

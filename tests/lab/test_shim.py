@@ -127,13 +127,21 @@ def test_url_status_config_inspect_format(created: str, run: Run, empty_lab: Net
     )
 
 
+NO_DEFAULT = 'Error: No machine name(s) specified and no "default" machine exists\n'
+
+
 def test_errors_are_docker_machines(created: str, run: Run) -> None:
     cases = {
         "docker-machine frobnicate": "docker-machine: 'frobnicate' is not a docker-machine "
         "command. See 'docker-machine --help'.\n",
         "docker-machine ip nope": 'Host does not exist: "nope"\n',
         "docker-machine create -d virtualbox node-1": 'Host already exists: "node-1"\n',
-        "docker-machine env": "Error: Expected one machine name as an argument\n",
+        "docker-machine env node-1 node-2": "Error: Expected one machine name as an argument\n",
+        "docker-machine env --unset node-1": "Error: Expected no machine name when the -u flag "
+        "is present\n",
+        "docker-machine env": NO_DEFAULT,
+        "docker-machine ssh": NO_DEFAULT,
+        "docker-machine config": NO_DEFAULT,
     }
     for command, message in cases.items():
         proc = run(command, check=False)
@@ -182,6 +190,19 @@ def test_stop_start_kill_restart_really_act(created: str, run: Run, empty_lab: N
     assert run("docker-machine ls --filter state=Stopped -q").stdout == "node-2\n"
     again = run("docker-machine stop node-2", check=False)
     assert again.stderr == 'Machine "node-2" is already stopped.\n'
+    suffix = "node-2 is not running. Please start it in order to use the connection settings\n"
+    env = run("docker-machine env node-2", check=False)
+    assert (env.returncode, env.stdout, env.stderr) == (
+        1,
+        "",
+        "Error checking TLS connection: " + suffix,
+    )
+    config = run("docker-machine config node-2", check=False)
+    assert (config.returncode, config.stdout, config.stderr) == (
+        1,
+        "",
+        "Error running connection boilerplate: " + suffix,
+    )
     ssh = run("docker-machine ssh node-2 true", check=False)
     assert ssh.stderr == 'Error: Cannot run SSH command: Host "node-2" is not running\n'
     started = run("docker-machine start node-2").stdout.splitlines()
