@@ -153,7 +153,8 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         header = None
         if self.config.header:
             header = (splice.header_line(markdown), render.render_header(env, state))
-        done = splice.splice(markdown, state.chapter.blocks, offset, block_html, header)
+        anchor = render.anchor if "attr_list" in config.markdown_extensions else None
+        done = splice.splice(markdown, state.chapter.blocks, offset, block_html, header, anchor)
         self.placeholders[page.file.src_uri] = done.placeholders
         return done.markdown
 

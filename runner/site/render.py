@@ -17,6 +17,7 @@ from jinja2 import (
     StrictUndefined,
 )
 
+from runner.model import Block
 from runner.results import ChapterRun
 from runner.site import fr, transcript
 from runner.site.status import BlockState, ChapterState
@@ -92,6 +93,11 @@ class BlockView:
     output_hidden: bool  # output withheld: no passing run of this block to show
 
 
+def anchor(block: Block) -> str:
+    """The id of a block's HTML, which the report links to."""
+    return f"bloc-{block.index + 1}"
+
+
 def block_view(state: BlockState, passing: ChapterRun | None = None) -> BlockView:
     """`passing`: the chapter's last passing run, even a stale one, whose captured values fill
     the commands of a block that has no run of its own to show."""
@@ -103,7 +109,7 @@ def block_view(state: BlockState, passing: ChapterRun | None = None) -> BlockVie
         shown = transcript.from_source(block, with_output=state.kind == "skipped", values=values)
     display = dict(block.options.display)
     return BlockView(
-        anchor=f"bloc-{block.index + 1}",
+        anchor=anchor(block),
         number=block.index + 1,
         kind=state.kind,
         state=state,

@@ -34,10 +34,13 @@ def splice(
     offset: int,
     render: Callable[[Block], str | None],
     header: tuple[int, str] | None = None,
+    anchor: Callable[[Block], str] | None = None,
 ) -> Spliced:
     """`render` gives a block's HTML, or None for a block that vanishes (hidden).
 
     `header` is (body line after which to insert, HTML): the chapter's summary.
+    `anchor` (when attr_list is on) gives the id a placeholder's paragraph carries, so that
+    mkdocs, which collects anchors before placeholders are filled, knows links to it are good.
     """
     lines = markdown.split("\n")
     out = Spliced(markdown)
@@ -55,6 +58,8 @@ def splice(
             token = f"VERIFIEDBLOCK{nonce}N{block.index}"
             out.placeholders[token] = html
             replacement = ["", indent + token, ""]
+            if anchor is not None:
+                replacement[2:2] = [f"{indent}{{: #{anchor(block)} }}"]
         else:
             replacement = ["", *html.split("\n"), ""]
         lines[first : last + 1] = replacement
@@ -76,7 +81,9 @@ def header_line(markdown: str) -> int:
 
 def fill_placeholders(html: str, placeholders: dict[str, str]) -> str:
     for token, block in placeholders.items():
-        html = html.replace(f"<p>{token}</p>", block).replace(token, block)
+        # The paragraph goes (with the id attr_list gave it: the block carries that id).
+        html = re.sub(f'<p(?: id="[^"]*")?>{token}</p>', lambda _, b=block: b, html)
+        html = html.replace(token, block)
     return html
 
 

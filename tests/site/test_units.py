@@ -9,6 +9,7 @@ from runner.handouts.content import WIDTH, WRAP_MARK, wrap
 from runner.notation import parse_chapter
 from runner.results import ChapterRecord
 from runner.site import fr, splice
+from runner.site.render import anchor
 from runner.site.status import chapter_state
 from tests.site.fixtures.results import BOOK, first_chapter_run
 
@@ -75,6 +76,14 @@ def test_nested_blocks_become_placeholders_filled_after_rendering() -> None:
     assert splice.fill_placeholders(f"<li><p>{token}</p></li>", done.placeholders) == (
         "<li><div>X</div></li>"
     )
+    # With attr_list, the placeholder's paragraph carries the block's id for mkdocs' anchor
+    # check; filling it in replaces that paragraph, id included.
+    anchored = splice.splice(text, chapter.blocks, 0, lambda block: "<div>X</div>", None, anchor)
+    assert "    {: #bloc-1 }" in anchored.markdown
+    [token] = anchored.placeholders
+    assert splice.fill_placeholders(
+        f'<li><p id="bloc-1">{token}</p></li>', anchored.placeholders
+    ) == ("<li><div>X</div></li>")
 
 
 def test_wrap_cuts_long_lines_visibly_and_loses_nothing() -> None:
