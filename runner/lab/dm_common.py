@@ -94,8 +94,22 @@ def running(ctx: Ctx, name: str) -> NodeState:
     return node
 
 
+def load_hosts(ctx: Ctx, names: list[str]) -> list[NodeState]:
+    """Every named machine, or every "does not exist" error at once, before any action (as
+    docker-machine's runAction loads all its hosts first)."""
+    found, missing = [], []
+    for name in ctx.default_name(names):
+        try:
+            found.append(nodes.find(ctx.paths, name))
+        except nodes.NodeError as exc:
+            missing.append(str(exc))
+    if missing:
+        raise Fail("\n".join(missing))
+    return found
+
+
 def each(ctx: Ctx, args: list[str], action: Callable[[NodeState], None]) -> None:
-    targets = [ctx.node(name) for name in ctx.default_name([a for a in args if a[:1] != "-"])]
+    targets = load_hosts(ctx, [a for a in args if a[:1] != "-"])
     errors = []
     for node in targets:
         try:

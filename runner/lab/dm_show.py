@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.lab import engine, gotemplate, nodes
-from runner.lab.dm_common import VERSION, Ctx, Fail, out, running, split_flags
+from runner.lab.dm_common import VERSION, Ctx, Fail, each, out, running, split_flags
 from runner.lab.state import NodeState, load_nodes
 
 LS_DEFAULT = (
@@ -152,11 +152,12 @@ def go_regexp_error(pattern: str, exc: re.error) -> str:
 
 
 def cmd_ip(ctx: Ctx, args: list[str]) -> None:
-    for name in ctx.default_name(args):
-        node = ctx.node(name)
+    def act(node: NodeState) -> None:
         if ctx.state(node) != "Running":
             raise Fail("Error getting IP address: Host is not running")
         out(node.ip)
+
+    each(ctx, args, act)
 
 
 def cmd_url(ctx: Ctx, args: list[str]) -> None:

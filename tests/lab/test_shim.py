@@ -237,6 +237,29 @@ def test_rm_asks_then_removes_everything(created: str, run: Run, empty_lab: Netn
     assert f"bkl{empty_lab.state.id}-1" not in netns
 
 
+def test_filters_or_create_and_ip_check_first(created: str, run: Run) -> None:
+    # Values of one key are OR'd, different keys AND'd (docker-machine's filterHost).
+    either = run("docker-machine ls -q --filter name=nope --filter name=node-1").stdout
+    assert either == "node-1\n"
+    mixed = "docker-machine ls -q --filter name=nope --filter name=node-1 --filter state=Nope"
+    assert run(mixed).stdout == ""
+    # The name is checked, and whether it exists, before "Running pre-create checks...".
+    for name, message in {
+        "node-1": 'Host already exists: "node-1"\n',
+        "bad_name": "Error creating machine: Invalid hostname specified. "
+        "Allowed hostname chars are: 0-9a-zA-Z . -\n",
+    }.items():
+        proc = run(f"docker-machine create -d virtualbox {name}", check=False)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", message)
+    # Every machine is looked up before any address is printed.
+    ip = run("docker-machine ip node-1 nope nope2", check=False)
+    assert (ip.returncode, ip.stdout, ip.stderr) == (
+        1,
+        "",
+        'Host does not exist: "nope"\nHost does not exist: "nope2"\n',
+    )
+
+
 def test_rm_force_logs_errors_and_exits_0(created: str, run: Run) -> None:
     forced = run("docker-machine rm -f nope", check=False)
     assert (forced.returncode, forced.stdout, forced.stderr) == (
