@@ -82,8 +82,7 @@ def header_line(markdown: str) -> int:
 def fill_placeholders(html: str, placeholders: dict[str, str]) -> str:
     for token, block in placeholders.items():
         # The paragraph goes (with the id attr_list gave it: the block carries that id).
-        html = re.sub(f'<p(?: id="[^"]*")?>{token}</p>', lambda _, b=block: b, html)
-        html = html.replace(token, block)
+        html = re.sub(f'<p(?: id="[^"]*")?>{token}</p>', token, html).replace(token, block)
     return html
 
 
