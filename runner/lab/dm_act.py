@@ -32,7 +32,7 @@ def cmd_create(ctx: Ctx, args: list[str]) -> None:
             "swarm-addr",
         },
     )
-    if not rest:
+    if not rest or not rest[-1]:
         raise Fail("Error: No machine name specified")
     name = rest[-1]  # driver flags with values (--virtualbox-memory 2048) come before it
     default = os.environ.get("MACHINE_DRIVER", "virtualbox")  # as docker-machine reads it

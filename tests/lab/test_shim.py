@@ -245,6 +245,7 @@ def test_filters_or_create_and_ip_check_first(created: str, run: Run) -> None:
     assert run(mixed).stdout == ""
     # The name is checked, and whether it exists, before "Running pre-create checks...".
     for name, message in {
+        "''": "Error: No machine name specified\n",
         "node-1": 'Host already exists: "node-1"\n',
         "bad_name": "Error creating machine: Invalid hostname specified. "
         "Allowed hostname chars are: 0-9a-zA-Z . -\n",
