@@ -12,6 +12,7 @@ Exit status 2 when the lab cannot be had here (not root, missing packages...).
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 
@@ -122,9 +123,12 @@ def main(argv: list[str]) -> int:
             return _up(args.names, args.nodes)
         if args.action == "down":
             return _down(args.labs, args.all)
-        if args.action == "status":
-            return _status()
-        return _census()
+        status = _status() if args.action == "status" else _census()
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return status
+    except BrokenPipeError:  # `lab status | head -1`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except LabError as exc:
         print(f"lab: {exc}", file=sys.stderr)
         return 2

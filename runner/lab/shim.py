@@ -77,6 +77,13 @@ Run '{PROG} COMMAND --help' for more information on a command.
 )
 
 
+def quiet_broken_pipe() -> int:
+    """`docker-machine ls | head -1`: the reader left; end quietly, as SIGPIPE ends the Go
+    binary (the shell sees 128 + SIGPIPE)."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 141
+
+
 def main(argv: list[str]) -> int:
     args = argv[1:]
     storage = os.environ.get("MACHINE_STORAGE_PATH", "")
@@ -114,6 +121,9 @@ def main(argv: list[str]) -> int:
     try:
         ctx = Ctx(Path(storage), [PROG, *args])
         COMMANDS[name](ctx, rest)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+    except BrokenPipeError:
+        return quiet_broken_pipe()
     except Fail as exc:
         sys.stdout.flush()
         sys.stderr.write(f"{exc}\n")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -259,6 +261,28 @@ def test_filters_or_create_and_ip_check_first(created: str, run: Run) -> None:
         "",
         'Host does not exist: "nope"\nHost does not exist: "nope2"\n',
     )
+
+
+CLOSED_STDOUT = """
+import os, sys
+sys.path.insert(0, {root!r})
+from runner.lab.shim import main
+read, write = os.pipe()
+os.close(read)  # the reader is gone, like `| head -1` after its line
+os.dup2(write, 1)
+sys.exit(main(["docker-machine", "ls"]))
+"""
+
+
+def test_closed_pipe_ends_quietly(created: str, empty_lab: NetnsLab) -> None:
+    root = str(Path(__file__).resolve().parents[2])
+    proc = subprocess.run(
+        [sys.executable, "-c", CLOSED_STDOUT.format(root=root)],
+        env={**os.environ, **empty_lab.session_env()},
+        capture_output=True,
+        text=True,
+    )
+    assert (proc.returncode, proc.stderr) == (141, "")
 
 
 def test_rm_force_logs_errors_and_exits_0(created: str, run: Run) -> None:
