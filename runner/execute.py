@@ -19,7 +19,14 @@ from runner.matcher import match, match_prefix
 from runner.model import KEY_BYTES, Block, Chapter, Command
 from runner.normalise import normalise
 from runner.notation.patterns import PatternError, names_in_command, substitute
-from runner.results import BlockResult, ChapterRun, CommandResult, LabInfo, source_hash
+from runner.results import (
+    BlockResult,
+    BlockStatus,
+    ChapterRun,
+    CommandResult,
+    LabInfo,
+    source_hash,
+)
 from runner.session import SessionLost, Shell
 
 BACKOFF_START, BACKOFF_MAX = 0.1, 2.0
@@ -107,16 +114,25 @@ def _shell(ctx: RunContext, name: str, home: Path) -> Shell:
     return ctx.sessions[name]
 
 
-def _block_result(block: Block, status: str, **kw: object) -> BlockResult:
+def _block_result(
+    block: Block,
+    status: BlockStatus,
+    *,
+    reason: str | None = None,
+    duration: float = 0.0,
+    commands: tuple[CommandResult, ...] = (),
+) -> BlockResult:
     return BlockResult(
         index=block.index,
         line=block.loc.line,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         session=block.options.session,
         hidden=block.options.hidden,
+        reason=reason,
+        duration=duration,
         until=block.options.until,
         source_hash=source_hash(block.source),
-        **kw,  # type: ignore[arg-type]
+        commands=commands,
     )
 
 
@@ -257,7 +273,15 @@ def _attempt(
 
 
 def _command_result(
-    command: Command, typed: str, output: str, status: int | None, duration: float, **kw: object
+    command: Command,
+    typed: str,
+    output: str,
+    status: int | None,
+    duration: float,
+    *,
+    error: str | None = None,
+    captures: dict[str, str] | None = None,
+    elided: tuple[tuple[int, int], ...] = (),
 ) -> CommandResult:
     return CommandResult(
         line=command.loc.line,
@@ -266,7 +290,9 @@ def _command_result(
         output=output,
         status=status,
         duration=round(duration, 4),
+        captures=captures or {},
+        elided=elided,
         key=command.key,
         expected="\n".join(e.text for e in command.expected),
-        **kw,  # type: ignore[arg-type]
+        error=error,
     )
