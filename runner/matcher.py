@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from runner.notation.patterns import Pattern, compile_line
+from runner.results import merge_spans
 
 
 @dataclass(frozen=True)
@@ -79,17 +80,6 @@ class _Solver:
                 spans = ([(j, k)] if k > j else []) + found_rest[1]
                 return found_rest[0], elided + spans
         return None
-
-
-def merge_spans(spans: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
-    """Adjacent elided lines make one span: one `...` is one fold for readers."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return tuple(merged)
 
 
 def _split(actual: str) -> list[str]:

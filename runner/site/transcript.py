@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from runner.model import Block, Command
 from runner.notation.patterns import Literal, PatternError, Placeholder, tokenize
-from runner.results import BlockResult, ChapterRun, CommandResult
+from runner.results import BlockResult, ChapterRun, CommandResult, merge_spans
 
 
 @dataclass(frozen=True)
@@ -94,20 +94,6 @@ def _command_lines(
             marked = _mark_captures(written.lines[n], line, values)
         out.append(tuple(marked) if marked else (Piece(line),))
     return tuple(out)
-
-
-def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Adjacent or overlapping spans as one: one author's `...` is one fold, even when the
-    matcher recorded it line by line (order="any" blocks)."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if end <= start:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def _output_runs(result: CommandResult) -> tuple[OutputRun, ...]:
