@@ -20,11 +20,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner.chapters import find_chapters
 from runner.model import Chapter
 from runner.notation import NotationError, parse_chapter
-from runner.results import BlockResult, ChapterRun, CommandResult, LabInfo, ResultStore
-from runner.site.book import chapter_files, may_have_blocks
-from runner.site.status import block_hash, chapter_hash
+from runner.publish.book import may_have_blocks
+from runner.records import BlockResult, ChapterRun, CommandResult, LabInfo, block_hash, chapter_hash
+from runner.store import ResultStore
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 7
@@ -77,7 +78,7 @@ def _prepare(work: Path) -> tuple[Path, Path, int, int]:
     off.write_text(_without_plugin(text), encoding="utf-8")
     store = ResultStore(folder=book / "verified", root=book)
     pages = stood_in = 0
-    for path in chapter_files(book / "docs"):
+    for path in find_chapters([book / "docs"]):
         pages += 1
         source = path.read_text(encoding="utf-8")
         if not may_have_blocks(source):

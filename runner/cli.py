@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from runner.execute import RunContext, run_chapter
-from runner.junit import write_junit
+from runner.chapters import find_chapters
 from runner.lab.base import Lab, LabError
 from runner.model import Chapter
 from runner.notation import NotationError, parse_chapter
-from runner.report import Reporter
-from runner.results import ChapterRun, ResultsError, ResultStore, source_hash
+from runner.records import ChapterRun, ResultsError, chapter_hash
+from runner.run.execute import RunContext, run_chapter
+from runner.run.junit import write_junit
+from runner.run.report import Reporter
+from runner.store import ResultStore
 from runner.version import runner_version
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
@@ -71,19 +73,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def collect(paths: list[Path]) -> list[Path]:
-    """Chapter files, in order: files as given, folders walked for *.md."""
-    found: list[Path] = []
-    for path in paths or [Path("docs")]:
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*.md") if p.is_file())
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise FileNotFoundError(f"{path}: no such file or folder")
-    return found
-
-
 @dataclass(frozen=True)
 class Planned:
     path: Path
@@ -103,7 +92,7 @@ def _lab_key(chapter: Chapter, provider: str | None) -> str:
 def verify(options: argparse.Namespace) -> int:
     reporter = Reporter()
     try:
-        files = collect(options.paths)
+        files = find_chapters(options.paths)
     except FileNotFoundError as exc:
         reporter.error(f"{exc}; give chapter files or folders (default: docs/)")
         return EXIT_ERROR
@@ -138,7 +127,7 @@ def verify(options: argparse.Namespace) -> int:
             not options.force
             and record.latest is None  # a newer failed run: run again, don't hide it
             and passing is not None
-            and passing.source_hash == source_hash(item.chapter.source)
+            and passing.source_hash == chapter_hash(item.chapter)
             and passing.runner_version == version
             and passing.lab_key == item.lab_key
         ):

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from runner.notation.patterns import Pattern, compile_line
-from runner.results import merge_spans
+from runner.records import merge_spans
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The parsed chapter: frozen dataclasses, each carrying the file and line it came from.
 
 Produced once by `runner.notation`, then read by the executor, the site and the handouts.
-Results of a run live apart, in `runner.results`.
+Results of a run live apart, in `runner.records`.
 """
 
 from __future__ import annotations

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import yaml
 
+from runner.chapters import find_chapters
 from runner.handouts import content, pdf
-from runner.results import ResultStore, find_project_root
-from runner.site import fr
-from runner.site.book import Problem, chapter_files, load_chapter, may_have_blocks
-from runner.site.status import ChapterState
+from runner.publish import french
+from runner.publish.book import Problem, load_chapter, may_have_blocks
+from runner.publish.status import ChapterState
+from runner.store import ResultStore, find_project_root
 
 BOOKLET = "livret.pdf"
 
@@ -69,13 +70,6 @@ def _in_reading_order(paths: list[Path], docs: Path, nav: object) -> list[Path]:
     return sorted(paths, key=rank)
 
 
-def _chapters(paths: list[Path]) -> list[Path]:
-    out: list[Path] = []
-    for path in paths:
-        out.extend(chapter_files(path) if path.is_dir() else [path])
-    return out
-
-
 def _load(paths: list[Path], store: ResultStore) -> list[ChapterState] | None:
     """The chapters with console blocks; None when one cannot be read (said on stderr)."""
     states: list[ChapterState] = []
@@ -100,14 +94,14 @@ def main(argv: list[str]) -> int:
     root = find_project_root(Path.cwd()) or Path.cwd()
     config = _mkdocs_config(root)
     docs = root / str(config.get("docs_dir") or "docs")
-    paths = args.paths or [docs]
-    missing = [p for p in paths if not p.exists()]
-    if missing:
-        print(f"handouts: no such file or folder: {missing[0]}", file=sys.stderr)
+    try:
+        files = find_chapters(args.paths or [docs])
+    except FileNotFoundError as exc:
+        print(f"handouts: {exc}", file=sys.stderr)
         return 2
     results = args.results.resolve() if args.results else root / "verified"
     store = ResultStore(folder=results, root=root.resolve())
-    states = _load(_in_reading_order(_chapters(paths), docs, config.get("nav")), store)
+    states = _load(_in_reading_order(files, docs, config.get("nav")), store)
     if states is None:
         return 2
     if not states:
@@ -120,9 +114,9 @@ def main(argv: list[str]) -> int:
     for handout in handouts:
         target = out / f"{handout.slug}.pdf"
         pdf.write_pdf(pdf.html(env, handout.title, [handout], booklet=False), target)
-        print(f"handouts: wrote {target} ({fr.plural(len(handout.steps), 'étape')})")
+        print(f"handouts: wrote {target} ({french.plural(len(handout.steps), 'étape')})")
     booklet = out / BOOKLET
     title = str(config.get("site_name") or "Livret d'atelier")
     pdf.write_pdf(pdf.html(env, title, handouts, booklet=True), booklet)
-    print(f"handouts: wrote {booklet} ({fr.plural(len(handouts), 'chapitre')})")
+    print(f"handouts: wrote {booklet} ({french.plural(len(handouts), 'chapitre')})")
     return 0

@@ -13,10 +13,10 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from runner.notation.frontmatter import split_front_matter
-from runner.results import ChapterRun
-from runner.site import fr
-from runner.site.status import BlockState, ChapterState
-from runner.site.transcript import Step, Transcript, captures_before, from_result, from_source
+from runner.publish import french
+from runner.publish.status import BlockState, ChapterState
+from runner.publish.transcript import Step, Transcript, captures_before, from_result, from_source
+from runner.records import ChapterRun
 
 WIDTH = 94  # monospace characters that fit the width of a step on A4 (8.2 pt DejaVu Sans Mono)
 MAX_OUTPUT = 14  # output lines shown per command before trimming
@@ -82,7 +82,7 @@ def _trimmed(lines: list[str]) -> list[Line]:
     cut = len(lines) - len(head) - len(tail)
     return [
         *(Line(t, "out") for t in head),
-        Line(f"[… {fr.plural(cut, 'ligne coupée', 'lignes coupées')} …]", "mark"),
+        Line(f"[… {french.plural(cut, 'ligne coupée', 'lignes coupées')} …]", "mark"),
         *(Line(t, "out") for t in tail),
     ]
 
@@ -100,7 +100,7 @@ def step_lines(step: Step) -> list[Line]:
     shown: list[str] = []
     for run in step.output:
         if run.folded:
-            shown.append(f"[… {fr.plural(len(run.lines), 'ligne omise', 'lignes omises')} …]")
+            shown.append(f"[… {french.plural(len(run.lines), 'ligne omise', 'lignes omises')} …]")
         else:
             shown.extend(run.lines)
     for line in _trimmed(shown):
@@ -211,9 +211,9 @@ def verification_line(state: ChapterState) -> str:
     run = state.passing
     if run is None:
         return "Non vérifié : aucune exécution réussie n'est enregistrée pour ce chapitre."
-    line = (
-        f"Vérifié le {fr.date_fr(run.started)} avec {fr.engine_fr(run.lab)} ({fr.lab_fr(run.lab)})"
-    )
+    when, engine = french.date_fr(run.started), french.engine_fr(run.lab)
+    lab = french.lab_fr(run.lab)
+    line = f"Vérifié le {when} avec {engine} ({lab})"
     if state.kind == "stale":
         line += " ; le chapitre a changé depuis cette vérification"
     return line + "."

@@ -15,14 +15,14 @@ from jinja2 import (
 )
 
 from runner.handouts.content import Handout, wrap
-from runner.site import fr
+from runner.publish import french
 
 
 def make_env(custom_dir: Path | None = None) -> Environment:
     loaders: list[BaseLoader] = [FileSystemLoader(str(custom_dir))] if custom_dir else []
     loaders.append(PackageLoader("runner.handouts", "templates"))
     env = Environment(loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined)
-    env.globals.update(plural=fr.plural, wrap=wrap)
+    env.globals.update(plural=french.plural, wrap=wrap)
     return env
 
 
@@ -33,7 +33,7 @@ def html(env: Environment, title: str, handouts: list[Handout], booklet: bool) -
         handouts=handouts,
         booklet=booklet,
         css=css,
-        generated=fr.date_fr(datetime.now(UTC).isoformat(), with_time=False),
+        generated=french.date_fr(datetime.now(UTC).isoformat(), with_time=False),
     )
 
 

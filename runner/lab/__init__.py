@@ -8,26 +8,15 @@
     finally:
         lab.down()
 
-Kept import-light: the docker-machine stand-in imports this package for every command.
+Kept import-light: the docker-machine command imports this package for every command.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from runner.lab.base import Capability, Lab, LabError, NodeProblem, Provider
+from runner.lab.base import Capability, Lab, NodeProblem, Provider
+from runner.lab.errors import LabError
 
 PROVIDERS = ("netns", "machine")
-
-
-def __getattr__(name: str) -> Any:
-    # Lazy: `import runner.lab.base` pulls in runner.results, which the stand-in never needs.
-    if name in ("Capability", "Lab", "LabError", "NodeProblem", "Provider"):
-        from runner.lab import base
-
-        return getattr(base, name)
-    raise AttributeError(name)
 
 
 def default_provider(name: str = "netns") -> Provider:
@@ -41,8 +30,6 @@ def default_provider(name: str = "netns") -> Provider:
         from runner.lab.machine import MachineProvider
 
         return MachineProvider()
-    from runner.lab.base import LabError
-
     raise LabError(f"unknown lab provider {name!r}: use one of {', '.join(PROVIDERS)}")
 
 

@@ -5,14 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from runner.results import LabInfo
+from runner.lab.errors import LabError
+from runner.records import LabInfo
 
-
-class LabError(Exception):
-    """The lab cannot be had here (not root, no dockerd, no kernel support...).
-
-    The message says what is missing and what to run. The CLI exits 2 on it.
-    """
+__all__ = ["Capability", "Lab", "LabError", "NodeProblem", "Provider"]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from runner.lab import cgroups
+from runner.lab.errors import LabFault
 
 # The supervisor shell: enters the node's cgroup, names the host, binds the node's folders,
 # runs dockerd and records how it ended (read back by Lab.problems()).
@@ -49,7 +50,7 @@ echo "$?" >/var/log/docker.exit
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-class EngineError(Exception):
+class EngineError(LabFault):
     pass
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from runner.lab.errors import LabFault
+
 IMAGES_DIR = Path(__file__).parent / "images"
 CACHE_DIR = Path("/var/cache/book-lab")
 BUSYBOX = Path("/bin/busybox")
@@ -30,7 +32,7 @@ CREATED = "2020-01-01T00:00:00Z"
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-class ImageError(Exception):
+class ImageError(LabFault):
     pass
 
 

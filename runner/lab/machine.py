@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from runner.lab.base import Capability, LabError, NodeProblem
-from runner.results import LabInfo
+from runner.records import LabInfo
 
 STORAGE_PREFIX = "book-lab-machine-"
 

@@ -25,7 +25,8 @@ from pathlib import Path
 from types import FrameType, TracebackType
 
 from runner.lab import capabilities, census, cgroups, engine, images, network, nodes, tls
-from runner.lab.base import Capability, LabError, NodeProblem
+from runner.lab.base import Capability, NodeProblem
+from runner.lab.errors import LabError, LabFault
 from runner.lab.state import (
     ROOT,
     LabPaths,
@@ -40,7 +41,7 @@ from runner.lab.state import (
     new_lab_id,
     save_lab,
 )
-from runner.results import LabInfo
+from runner.records import LabInfo
 
 TOOLS = {
     "dockerd": "docker.io",
@@ -53,11 +54,11 @@ TOOLS = {
     "openssl": "openssl",
 }
 INSTALL = "apt-get install docker.io iproute2 iptables util-linux openssl busybox-static"
-SHIM = """#!{python} -IS
-# docker-machine stand-in of book lab {lab}: see runner/lab/shim.py
+COMMAND_SCRIPT = """#!{python} -IS
+# docker-machine stand-in of book lab {lab}: see runner/lab/docker_machine/command.py
 import sys
 sys.path.insert(0, {root!r})
-from runner.lab.shim import main
+from runner.lab.docker_machine.command import main
 sys.exit(main(sys.argv))
 """
 
@@ -249,20 +250,11 @@ class NetnsProvider:
             self._populate(lab, nodes_wanted, archive)
             if self.manual:
                 lab.release_owner()  # from now on only `lab down` ends it
-        except BaseException as exc:
+        except (LabFault, OSError, subprocess.CalledProcessError) as exc:
             lab.down()
-            if isinstance(
-                exc,
-                (
-                    nodes.NodeError,
-                    engine.EngineError,
-                    network.NetError,
-                    tls.TlsError,
-                    OSError,
-                    subprocess.CalledProcessError,
-                ),
-            ):
-                raise LabError(f"the lab could not be created (nothing was left): {exc}") from exc
+            raise LabError(f"the lab could not be created (nothing was left): {exc}") from exc
+        except BaseException:
+            lab.down()
             raise
         return lab
 
@@ -310,10 +302,10 @@ class NetnsProvider:
         paths = lab.paths
         tls.make_ca_and_client(paths.certs, "book-lab")
         paths.bin.mkdir(parents=True, exist_ok=True)
-        shim = paths.bin / "docker-machine"
+        script = paths.bin / "docker-machine"
         root = str(Path(__file__).resolve().parents[2])
-        shim.write_text(SHIM.format(python=sys.executable, lab=lab.state.id, root=root))
-        shim.chmod(0o755)
+        script.write_text(COMMAND_SCRIPT.format(python=sys.executable, lab=lab.state.id, root=root))
+        script.chmod(0o755)
         with flocked(paths.lock):
             reserved = [nodes.reserve(paths, lab.state, name, "netns") for name in wanted]
         workers = max(1, min(8, len(reserved)))

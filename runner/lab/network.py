@@ -13,6 +13,7 @@ import json
 import subprocess
 from collections.abc import Iterable
 
+from runner.lab.errors import LabFault
 from runner.lab.state import PREFIX
 
 CANDIDATES = [f"192.168.{n}.0/24" for n in range(99, 255)] + [
@@ -21,7 +22,7 @@ CANDIDATES = [f"192.168.{n}.0/24" for n in range(99, 255)] + [
 FIRST_HOST = 100
 
 
-class NetError(Exception):
+class NetError(LabFault):
     pass
 
 

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from runner.lab import cgroups, engine, network, tls
+from runner.lab.errors import LabFault
 from runner.lab.state import LabPaths, LabState, NodeState, load_nodes, save_node
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-\.]*$")  # docker-machine's ValidateHostName
@@ -31,7 +32,7 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-class NodeError(Exception):
+class NodeError(LabFault):
     """A node operation failed; the message is what docker-machine would print."""
 
 

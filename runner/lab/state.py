@@ -17,12 +17,13 @@ import json
 import os
 import secrets
 import socket
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from runner.store import atomic_write
 
 ROOT = Path("/run/book-lab")
 PREFIX = "bkl"  # kernel object names: bridge bkl<id>, veth bkl<id>v<n>, netns bkl<id>-<n>
@@ -118,20 +119,12 @@ class LabPaths:
         return self.dir / "nodes" / name
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Replace `path` whole. Its folder must exist: a lab removed meanwhile is not recreated."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _write_state(path: Path, text: str) -> None:
+    atomic_write(path, text, make_parents=False, durable=False)
 
 
 def save_lab(paths: LabPaths, state: LabState) -> None:
-    atomic_write(paths.lab_json, json.dumps(asdict(state), indent=1) + "\n")
+    _write_state(paths.lab_json, json.dumps(asdict(state), indent=1) + "\n")
 
 
 def load_lab(paths: LabPaths) -> LabState | None:
@@ -143,7 +136,7 @@ def load_lab(paths: LabPaths) -> LabState | None:
 
 
 def save_node(paths: LabPaths, node: NodeState) -> None:
-    atomic_write(paths.machine_dir(node.name) / "node.json", json.dumps(asdict(node)) + "\n")
+    _write_state(paths.machine_dir(node.name) / "node.json", json.dumps(asdict(node)) + "\n")
 
 
 def load_nodes(paths: LabPaths) -> list[NodeState]:

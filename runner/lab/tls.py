@@ -13,10 +13,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from runner.lab.errors import LabFault
+
 DAYS = "3650"
 
 
-class TlsError(Exception):
+class TlsError(LabFault):
     pass
 
 

@@ -31,10 +31,10 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from runner.model import Block
-from runner.results import ResultStore
+from runner.publish.book import Problem, load_chapter, may_have_blocks
+from runner.publish.status import ChapterState
 from runner.site import render, splice
-from runner.site.book import Problem, load_chapter, may_have_blocks
-from runner.site.status import ChapterState
+from runner.store import ResultStore
 
 log = logging.getLogger("mkdocs.plugins.verified")
 CSS = "assets/verified/verified.css"

@@ -18,10 +18,10 @@ from jinja2 import (
 )
 
 from runner.model import Block
-from runner.results import ChapterRun
-from runner.site import fr, transcript
-from runner.site.status import BlockState, ChapterState
-from runner.site.transcript import Transcript
+from runner.publish import french, transcript
+from runner.publish.status import BlockState, ChapterState
+from runner.publish.transcript import Transcript
+from runner.records import ChapterRun
 
 TEMPLATES = "verified"  # the folder a theme's custom_dir overrides, e.g. custom_dir/verified/
 
@@ -44,12 +44,12 @@ def make_env(custom_dir: Path | None = None) -> Environment:
         auto_reload=True,
         bytecode_cache=FileSystemBytecodeCache(),
     )
-    env.filters["date_fr"] = fr.date_fr
-    env.filters["duration_fr"] = fr.duration_fr
-    env.filters["lab_fr"] = fr.lab_fr
-    env.filters["engine_fr"] = fr.engine_fr
+    env.filters["date_fr"] = french.date_fr
+    env.filters["duration_fr"] = french.duration_fr
+    env.filters["lab_fr"] = french.lab_fr
+    env.filters["engine_fr"] = french.engine_fr
     env.filters["md_cell"] = md_cell
-    env.globals["plural"] = fr.plural
+    env.globals["plural"] = french.plural
     return env
 
 

@@ -9,8 +9,9 @@ from io import BytesIO
 
 import pytest
 
-from runner.lab import capabilities, gotemplate, images
-from runner.lab.dm_show import go_regexp_error
+from runner.lab import capabilities, images
+from runner.lab.docker_machine import gotemplate
+from runner.lab.docker_machine.queries import go_regexp_error
 from runner.lab.state import natural_key
 
 

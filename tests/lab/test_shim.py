@@ -266,7 +266,7 @@ def test_filters_or_create_and_ip_check_first(created: str, run: Run) -> None:
 CLOSED_STDOUT = """
 import os, sys
 sys.path.insert(0, {root!r})
-from runner.lab.shim import main
+from runner.lab.docker_machine.command import main
 read, write = os.pipe()
 os.close(read)  # the reader is gone, like `| head -1` after its line
 os.dup2(write, 1)

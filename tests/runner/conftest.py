@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from runner.cli import main
-from runner.results import ChapterRecord, ChapterRun, ResultStore
+from runner.records import ChapterRecord, ChapterRun
+from runner.store import ResultStore
 
 
 @dataclass

@@ -73,7 +73,7 @@ def test_site_and_handouts_never_load_the_lab_or_the_executor() -> None:
     probe = (
         "import sys, runner.site.plugin, runner.handouts.cli, runner.handouts.pdf;"
         "print(sorted(m for m in sys.modules if m.startswith("
-        "('runner.lab', 'runner.session', 'runner.execute', 'pexpect'))))"
+        "('runner.lab', 'runner.run.session', 'runner.run.execute', 'pexpect'))))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -10,7 +10,7 @@ import pytest
 from pypdf import PageObject, PdfReader
 
 from runner.notation import parse_chapter
-from runner.results import ResultStore
+from runner.store import ResultStore
 from tests.site.fixtures.results import (
     CID,
     _block,

@@ -6,7 +6,8 @@ import html
 from dataclasses import replace
 from pathlib import Path
 
-from runner.results import BlockResult, ResultStore
+from runner.records import BlockResult
+from runner.store import ResultStore
 from tests.site.conftest import Build, block_html, build
 from tests.site.fixtures.results import (
     CID,

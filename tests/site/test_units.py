@@ -7,10 +7,11 @@ from pathlib import Path
 
 from runner.handouts.content import WIDTH, WRAP_MARK, wrap
 from runner.notation import parse_chapter
-from runner.results import ChapterRecord
-from runner.site import fr, splice
+from runner.publish import french
+from runner.publish.status import chapter_state
+from runner.records import ChapterRecord
+from runner.site import splice
 from runner.site.render import anchor
-from runner.site.status import chapter_state
 from tests.site.fixtures.results import BOOK, first_chapter_run
 
 SOURCE = (BOOK / "docs" / "01-premiers-pas.md").read_text()
@@ -96,19 +97,19 @@ def test_wrap_cuts_long_lines_visibly_and_loses_nothing() -> None:
 
 
 def test_french_dates_and_durations() -> None:
-    assert fr.date_fr("2026-08-01T07:05:00+00:00") == "1er août 2026 à 07:05 UTC"
-    assert fr.date_fr("2026-11-27T10:00:00") == "27 novembre 2026 à 10:00 UTC"
-    assert fr.date_fr("pas une date") == "pas une date"
-    assert fr.duration_fr(0.25) == "250 ms" and fr.duration_fr(6.5) == "6,5 s"
-    assert fr.duration_fr(125) == "2 min 05 s"
+    assert french.date_fr("2026-08-01T07:05:00+00:00") == "1er août 2026 à 07:05 UTC"
+    assert french.date_fr("2026-11-27T10:00:00") == "27 novembre 2026 à 10:00 UTC"
+    assert french.date_fr("pas une date") == "pas une date"
+    assert french.duration_fr(0.25) == "250 ms" and french.duration_fr(6.5) == "6,5 s"
+    assert french.duration_fr(125) == "2 min 05 s"
     # Rounded before the unit is chosen.
-    assert fr.duration_fr(59.96) == "1 min 00 s" and fr.duration_fr(0.9996) == "1,0 s"
-    assert fr.duration_fr(0.9994) == "999 ms"
-    assert fr.plural(1, "bloc") == "1 bloc" and fr.plural(3, "bloc") == "3 blocs"
+    assert french.duration_fr(59.96) == "1 min 00 s" and french.duration_fr(0.9996) == "1,0 s"
+    assert french.duration_fr(0.9994) == "999 ms"
+    assert french.plural(1, "bloc") == "1 bloc" and french.plural(3, "bloc") == "3 blocs"
 
 
 def test_a_skipped_block_never_shows_the_notation_to_readers() -> None:
-    from runner.site.transcript import readable
+    from runner.publish.transcript import readable
 
     values = {"ip": "192.168.99.100"}
     assert readable("...", values) == "…"
@@ -120,7 +121,7 @@ def test_a_skipped_block_never_shows_the_notation_to_readers() -> None:
 
 def test_keys_in_handouts_read_plainly() -> None:
     from runner.handouts.content import step_lines
-    from runner.site.transcript import Piece, Step
+    from runner.publish.transcript import Piece, Step
 
     def mark(key: str) -> str:
         step = Step(prompt="$", lines=((Piece("cat"),),), typed="cat", output=(), key=key)

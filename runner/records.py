@@ -1,21 +1,20 @@
-"""Results of verification runs, kept apart from the parsed chapter, and their store.
+"""Records of verification runs, kept apart from the parsed chapter (pure: no I/O).
 
-One JSON file per chapter under the results folder (default `verified/` beside `mkdocs.yml`),
-keyed by the chapter's path relative to that folder's parent. Each file keeps the chapter's
-last *passing* run (what the site and the handouts publish) and, when the latest run did not
-pass, that run beside it (for the report). Writes are atomic: a crash never leaves half a file.
+What a run produced, block by block and command by command; the lab it ran on; the rules for
+the hashes that tell whether a record still matches its chapter; and the JSON form in which
+`runner.store` keeps them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from runner.model import Block, Chapter
 
 SCHEMA = 1
 
@@ -108,6 +107,16 @@ def source_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def chapter_hash(chapter: Chapter) -> str:
+    """The hash recorded for a chapter: its whole source as written."""
+    return source_hash(chapter.source)
+
+
+def block_hash(block: Block) -> str:
+    """The hash recorded for one block: its content as written."""
+    return source_hash(block.source)
+
+
 # --- JSON ---------------------------------------------------------------------------------
 
 
@@ -158,80 +167,3 @@ def record_from_json(text: str, origin: str = "<results>") -> ChapterRecord:
 
 class ResultsError(Exception):
     pass
-
-
-# --- The store ----------------------------------------------------------------------------
-
-
-def find_project_root(start: Path) -> Path | None:
-    """The nearest folder at or above `start` holding mkdocs.yml."""
-    here = start.resolve()
-    for folder in (here, *here.parents):
-        if (folder / "mkdocs.yml").is_file():
-            return folder
-    return None
-
-
-@dataclass(frozen=True)
-class ResultStore:
-    folder: Path  # e.g. <project>/verified
-    root: Path  # chapter keys are relative to this folder
-
-    @classmethod
-    def for_chapter(cls, chapter: Path, override: Path | None = None) -> ResultStore:
-        root = find_project_root(chapter.parent) or Path.cwd()
-        folder = override if override is not None else root / "verified"
-        return cls(folder=folder.resolve(), root=root.resolve())
-
-    def key(self, chapter: Path) -> str:
-        path = chapter.resolve()
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
-            return path.as_posix().lstrip("/")
-
-    def file(self, key: str) -> Path:
-        return self.folder / (key + ".json")
-
-    def load(self, key: str) -> ChapterRecord:
-        path = self.file(key)
-        if not path.exists():
-            return ChapterRecord()
-        return record_from_json(path.read_text(encoding="utf-8"), str(path))
-
-    def save(self, run: ChapterRun) -> ChapterRecord:
-        """Record a run; a failed one never replaces the last passing one."""
-        old = self.load(run.chapter)
-        record = (
-            ChapterRecord(passing=run, latest=None)
-            if run.status == "passed"
-            else ChapterRecord(passing=old.passing, latest=run)
-        )
-        atomic_write(self.file(run.chapter), record_to_json(record))
-        return record
-
-    def all(self) -> dict[str, ChapterRecord]:
-        out: dict[str, ChapterRecord] = {}
-        if not self.folder.is_dir():
-            return out
-        for path in sorted(self.folder.rglob("*.json")):
-            key = path.relative_to(self.folder).as_posix()[: -len(".json")]
-            out[key] = record_from_json(path.read_text(encoding="utf-8"), str(path))
-        return out
-
-
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; results are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

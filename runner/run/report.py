@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.status import Status
 
-from runner.execute import Progress
 from runner.model import Block, Chapter, Command
-from runner.results import BlockResult, ChapterRun
+from runner.records import BlockResult, ChapterRun
+from runner.run.execute import Progress
 
 
 class Reporter:

@@ -12,10 +12,9 @@ from runner.lab.state import LabPaths, LabState, NodeState, flocked, load_lab, l
 
 PROG = "docker-machine"
 VERSION = "docker-machine version 0.16.2 (book lab stand-in: engines in network namespaces)"
-CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-class Fail(Exception):
+class CommandFailed(Exception):
     """Printed to stderr; exit status 1 (docker-machine's for every error)."""
 
 
@@ -24,12 +23,12 @@ def out(text: str = "") -> None:
     sys.stdout.flush()
 
 
-class Ctx:
+class Context:
     def __init__(self, storage: Path, typed: list[str]) -> None:
         self.paths = LabPaths(storage.parent)
         state = load_lab(self.paths)
         if state is None:
-            raise Fail(
+            raise CommandFailed(
                 f"Error: no book lab at {storage.parent}: this docker-machine runs only "
                 "inside a lab session (python -m runner lab up)"
             )
@@ -40,7 +39,7 @@ class Ctx:
         try:
             return nodes.find(self.paths, name)
         except nodes.NodeError as exc:
-            raise Fail(str(exc)) from None
+            raise CommandFailed(str(exc)) from None
 
     def state(self, node: NodeState) -> str:
         return nodes.state(self.paths, node)
@@ -50,7 +49,7 @@ class Ctx:
 
     def locked(self) -> Any:
         if not self.paths.lab_json.exists():
-            raise Fail("Error: the lab is being removed")
+            raise CommandFailed("Error: the lab is being removed")
         return flocked(self.paths.lock, timeout=120.0)
 
     def default_name(self, args: list[str]) -> list[str]:
@@ -58,7 +57,7 @@ class Ctx:
             return args
         if any(n.name == "default" for n in load_nodes(self.paths)):
             return ["default"]
-        raise Fail('Error: No machine name(s) specified and no "default" machine exists')
+        raise CommandFailed('Error: No machine name(s) specified and no "default" machine exists')
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -77,7 +76,7 @@ def split_flags(args: list[str], with_value: set[str]) -> tuple[dict[str, list[s
             key, eq, value = a.lstrip("-").partition("=")
             if key in with_value and not eq:
                 if i + 1 >= len(args):
-                    raise Fail(f"flag needs an argument: {a}")
+                    raise CommandFailed(f"flag needs an argument: {a}")
                 value = args[i + 1]
                 i += 1
             flags.setdefault(key, []).append(value if (eq or key in with_value) else "true")
@@ -87,14 +86,14 @@ def split_flags(args: list[str], with_value: set[str]) -> tuple[dict[str, list[s
     return flags, rest
 
 
-def running(ctx: Ctx, name: str) -> NodeState:
+def running(ctx: Context, name: str) -> NodeState:
     node = ctx.node(name)
     if ctx.state(node) != "Running":
-        raise Fail("Host is not running")
+        raise CommandFailed("Host is not running")
     return node
 
 
-def load_hosts(ctx: Ctx, names: list[str]) -> list[NodeState]:
+def load_hosts(ctx: Context, names: list[str]) -> list[NodeState]:
     """Every named machine, or every "does not exist" error at once, before any action (as
     docker-machine's runAction loads all its hosts first)."""
     found, missing = [], []
@@ -104,17 +103,17 @@ def load_hosts(ctx: Ctx, names: list[str]) -> list[NodeState]:
         except nodes.NodeError as exc:
             missing.append(str(exc))
     if missing:
-        raise Fail("\n".join(missing))
+        raise CommandFailed("\n".join(missing))
     return found
 
 
-def each(ctx: Ctx, args: list[str], action: Callable[[NodeState], None]) -> None:
+def each(ctx: Context, args: list[str], action: Callable[[NodeState], None]) -> None:
     targets = load_hosts(ctx, [a for a in args if a[:1] != "-"])
     errors = []
     for node in targets:
         try:
             action(node)
-        except Fail as exc:
+        except CommandFailed as exc:
             errors.append(str(exc))
     if errors:
-        raise Fail("\n".join(errors))
+        raise CommandFailed("\n".join(errors))

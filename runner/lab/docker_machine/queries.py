@@ -10,8 +10,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from runner.lab import engine, gotemplate, nodes
-from runner.lab.dm_common import VERSION, Ctx, Fail, each, out, running, split_flags
+from runner.lab import engine, nodes
+from runner.lab.docker_machine import gotemplate
+from runner.lab.docker_machine.context import (
+    VERSION,
+    CommandFailed,
+    Context,
+    each,
+    out,
+    running,
+    split_flags,
+)
 from runner.lab.state import NodeState, load_nodes
 
 LS_DEFAULT = (
@@ -35,7 +44,7 @@ LS_HEADERS = {
 }
 
 
-def ls_item(ctx: Ctx, node: NodeState, docker_host: str) -> dict[str, Any]:
+def ls_item(ctx: Context, node: NodeState, docker_host: str) -> dict[str, Any]:
     st = ctx.state(node)
     url = ctx.url(node) if st == "Running" else ""
     version = "Unknown"
@@ -69,16 +78,16 @@ def ls_item(ctx: Ctx, node: NodeState, docker_host: str) -> dict[str, Any]:
 FILTER_KEYS = ("swarm", "driver", "state", "name", "label")
 
 
-def cmd_ls(ctx: Ctx, args: list[str]) -> None:
+def cmd_ls(ctx: Context, args: list[str]) -> None:
     flags, _rest = split_flags(args, {"filter", "format", "f", "timeout", "t"})
     wanted: dict[str, list[str]] = {}
     for f in flags.get("filter", []):
         key, eq, value = f.partition("=")
         if not eq:
-            raise Fail("Unsupported filter syntax.")
+            raise CommandFailed("Unsupported filter syntax.")
         key = key.lower()
         if key not in FILTER_KEYS:
-            raise Fail(f"Unsupported filter key '{key}'")
+            raise CommandFailed(f"Unsupported filter key '{key}'")
         wanted.setdefault(key, []).append(value)
     all_nodes = [n for n in load_nodes(ctx.paths) if _matches(ctx, n, wanted)]
     if "quiet" in flags or "q" in flags:
@@ -96,11 +105,11 @@ def cmd_ls(ctx: Ctx, args: list[str]) -> None:
         for n in all_nodes:
             text += gotemplate.render(fmt, ls_item(ctx, n, docker_host))
     except gotemplate.TemplateError as exc:
-        raise Fail(str(exc)) from None
+        raise CommandFailed(str(exc)) from None
     sys.stdout.write(gotemplate.tabwrite(text) if table else text)
 
 
-def _matches(ctx: Ctx, node: NodeState, wanted: dict[str, list[str]]) -> bool:
+def _matches(ctx: Context, node: NodeState, wanted: dict[str, list[str]]) -> bool:
     """docker-machine's filterHost: values of one key are OR'd, keys AND'd."""
     found = True
     for key in FILTER_KEYS:
@@ -111,12 +120,12 @@ def _matches(ctx: Ctx, node: NodeState, wanted: dict[str, list[str]]) -> bool:
     return found
 
 
-def _filter(ctx: Ctx, node: NodeState, key: str, value: str) -> bool:
+def _filter(ctx: Context, node: NodeState, key: str, value: str) -> bool:
     if key == "name":
         try:
             return re.search(value, node.name) is not None
         except re.error as exc:
-            raise Fail(go_regexp_error(value, exc)) from None
+            raise CommandFailed(go_regexp_error(value, exc)) from None
     if key == "driver":
         return value.lower() == "netns"
     if key == "state":
@@ -151,24 +160,24 @@ def go_regexp_error(pattern: str, exc: re.error) -> str:
     return f"error parsing regexp: {code}: `{expr}`"
 
 
-def cmd_ip(ctx: Ctx, args: list[str]) -> None:
+def cmd_ip(ctx: Context, args: list[str]) -> None:
     def act(node: NodeState) -> None:
         if ctx.state(node) != "Running":
-            raise Fail("Error getting IP address: Host is not running")
+            raise CommandFailed("Error getting IP address: Host is not running")
         out(node.ip)
 
     each(ctx, args, act)
 
 
-def cmd_url(ctx: Ctx, args: list[str]) -> None:
+def cmd_url(ctx: Context, args: list[str]) -> None:
     if len(args) > 1:
-        raise Fail("Error: Expected one machine name as an argument")
+        raise CommandFailed("Error: Expected one machine name as an argument")
     out(ctx.url(running(ctx, ctx.default_name(args)[0])))
 
 
-def cmd_status(ctx: Ctx, args: list[str]) -> None:
+def cmd_status(ctx: Context, args: list[str]) -> None:
     if len(args) > 1:
-        raise Fail("Error: Expected one machine name as an argument")
+        raise CommandFailed("Error: Expected one machine name as an argument")
     out(ctx.state(ctx.node(ctx.default_name(args)[0])))
 
 
@@ -208,7 +217,7 @@ def not_running(node: NodeState) -> str:
     return f"{node.name} is not running. Please start it in order to use the connection settings"
 
 
-def cmd_env(ctx: Ctx, args: list[str]) -> None:
+def cmd_env(ctx: Context, args: list[str]) -> None:
     flags, rest = split_flags(args, {"shell"})
     unset = "unset" in flags or "u" in flags
     shell = (flags.get("shell") or [""])[-1] or Path(os.environ.get("SHELL", "bash")).name
@@ -218,25 +227,25 @@ def cmd_env(ctx: Ctx, args: list[str]) -> None:
     names = ["DOCKER_TLS_VERIFY", "DOCKER_HOST", "DOCKER_CERT_PATH", "DOCKER_MACHINE_NAME"]
     if unset:
         if rest:
-            raise Fail("Error: Expected no machine name when the -u flag is present")
+            raise CommandFailed("Error: Expected no machine name when the -u flag is present")
         body = "".join(f"{upre}{n}{udelim}{usuf}" for n in names)
         sys.stdout.write(body + usage_hint(shell, ctx.typed))
         return
     if len(rest) > 1:
-        raise Fail("Error: Expected one machine name as an argument")
+        raise CommandFailed("Error: Expected one machine name as an argument")
     node = ctx.node(ctx.default_name(rest)[0])
     if ctx.state(node) != "Running":
-        raise Fail(f"Error checking TLS connection: {not_running(node)}")
+        raise CommandFailed(f"Error checking TLS connection: {not_running(node)}")
     values = ["1", ctx.url(node), str(ctx.paths.machine_dir(node.name)), node.name]
     body = "".join(f"{pre}{n}{delim}{v}{suf}" for n, v in zip(names, values, strict=True))
     sys.stdout.write(body + usage_hint(shell, ctx.typed))
 
 
-def cmd_config(ctx: Ctx, args: list[str]) -> None:
+def cmd_config(ctx: Context, args: list[str]) -> None:
     _flags, rest = split_flags(args, set())
     node = ctx.node(ctx.default_name(rest)[0])  # docker-machine ignores further names
     if ctx.state(node) != "Running":
-        raise Fail(f"Error running connection boilerplate: {not_running(node)}")
+        raise CommandFailed(f"Error running connection boilerplate: {not_running(node)}")
     certs = ctx.paths.certs
     out(
         f'--tlsverify\n--tlscacert="{certs / "ca.pem"}"\n--tlscert="{certs / "cert.pem"}"\n'
@@ -244,7 +253,7 @@ def cmd_config(ctx: Ctx, args: list[str]) -> None:
     )
 
 
-def inspect_data(ctx: Ctx, node: NodeState) -> dict[str, Any]:
+def inspect_data(ctx: Context, node: NodeState) -> dict[str, Any]:
     certs, mdir = ctx.paths.certs, ctx.paths.machine_dir(node.name)
     return {
         "ConfigVersion": 3,
@@ -287,11 +296,11 @@ def inspect_data(ctx: Ctx, node: NodeState) -> dict[str, Any]:
     }
 
 
-def cmd_inspect(ctx: Ctx, args: list[str]) -> None:
+def cmd_inspect(ctx: Context, args: list[str]) -> None:
     flags, rest = split_flags(args, {"format", "f"})
     names = ctx.default_name(rest)
     if len(names) != 1:
-        raise Fail("Error: Expected one machine name as an argument")
+        raise CommandFailed("Error: Expected one machine name as an argument")
     data = inspect_data(ctx, ctx.node(names[0]))
     fmt = (flags.get("format") or flags.get("f") or [""])[-1]
     if not fmt:
@@ -300,21 +309,21 @@ def cmd_inspect(ctx: Ctx, args: list[str]) -> None:
     try:
         out(gotemplate.render(fmt, data))
     except gotemplate.TemplateError as exc:
-        raise Fail(f"Template parsing error: {exc}") from None
+        raise CommandFailed(f"Template parsing error: {exc}") from None
 
 
-def cmd_active(ctx: Ctx, args: list[str]) -> None:
+def cmd_active(ctx: Context, args: list[str]) -> None:
     if args and not args[0].startswith("-"):
-        raise Fail("Error: Too many arguments given")
+        raise CommandFailed("Error: Too many arguments given")
     docker_host = os.environ.get("DOCKER_HOST", "")
     for node in load_nodes(ctx.paths):
         if ctx.state(node) == "Running" and ctx.url(node) == docker_host:
             out(node.name)
             return
-    raise Fail("No active host found")
+    raise CommandFailed("No active host found")
 
 
-def cmd_version(ctx: Ctx, args: list[str]) -> None:
+def cmd_version(ctx: Context, args: list[str]) -> None:
     if not args:
         out(VERSION)
         return

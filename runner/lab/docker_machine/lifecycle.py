@@ -9,13 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from runner.lab import cgroups, engine, images, nodes
-from runner.lab.dm_common import CLEAN_PATH, PROG, Ctx, Fail, each, out, split_flags
+from runner.lab.docker_machine.context import PROG, CommandFailed, Context, each, out, split_flags
+from runner.lab.engine import CLEAN_PATH
 from runner.lab.state import LabPaths, LabState, NodeState, load_nodes
 
 Halt = Callable[[LabPaths, LabState, NodeState], NodeState]
 
 
-def cmd_create(ctx: Ctx, args: list[str]) -> None:
+def cmd_create(ctx: Context, args: list[str]) -> None:
     flags, rest = split_flags(
         args,
         {
@@ -33,7 +34,7 @@ def cmd_create(ctx: Ctx, args: list[str]) -> None:
         },
     )
     if not rest or not rest[-1]:
-        raise Fail("Error: No machine name specified")
+        raise CommandFailed("Error: No machine name specified")
     name = rest[-1]  # driver flags with values (--virtualbox-memory 2048) come before it
     default = os.environ.get("MACHINE_DRIVER", "virtualbox")  # as docker-machine reads it
     driver = (flags.get("driver") or flags.get("d") or [default])[-1]
@@ -41,15 +42,15 @@ def cmd_create(ctx: Ctx, args: list[str]) -> None:
     # docker-machine checks the name, then whether it exists, before any "pre-create" line.
     problem = nodes.name_problem(name)
     if problem is not None:
-        raise Fail(f"Error creating machine: {problem}")
+        raise CommandFailed(f"Error creating machine: {problem}")
     if any(n.name == name for n in load_nodes(ctx.paths)):
-        raise Fail(f'Host already exists: "{name}"')
+        raise CommandFailed(f'Host already exists: "{name}"')
     out("Running pre-create checks...")
     with ctx.locked():
         try:
             node = nodes.reserve(ctx.paths, ctx.lab, name, driver, labels)
         except nodes.NodeError as exc:
-            raise Fail(str(exc)) from None
+            raise CommandFailed(str(exc)) from None
         out("Creating machine...")
         out(
             f'({name}) Standing in for driver "{driver}": a Docker engine in its own network '
@@ -70,11 +71,11 @@ def cmd_create(ctx: Ctx, args: list[str]) -> None:
     )
 
 
-def _halt(ctx: Ctx, args: list[str], doing: str, done: str, how: Halt) -> None:
+def _halt(ctx: Context, args: list[str], doing: str, done: str, how: Halt) -> None:
     def act(node: NodeState) -> None:
         out(f'{doing} "{node.name}"...')
         if ctx.state(node) == "Stopped":
-            raise Fail(f'Machine "{node.name}" is already stopped.')
+            raise CommandFailed(f'Machine "{node.name}" is already stopped.')
         with ctx.locked():
             how(ctx.paths, ctx.lab, node)
         out(f'Machine "{node.name}" was {done}.')
@@ -82,27 +83,27 @@ def _halt(ctx: Ctx, args: list[str], doing: str, done: str, how: Halt) -> None:
     each(ctx, args, act)
 
 
-def cmd_stop(ctx: Ctx, args: list[str]) -> None:
+def cmd_stop(ctx: Context, args: list[str]) -> None:
     _halt(ctx, args, "Stopping", "stopped", nodes.stop)  # SIGTERM, containers stopped
 
 
-def cmd_kill(ctx: Ctx, args: list[str]) -> None:
+def cmd_kill(ctx: Context, args: list[str]) -> None:
     _halt(ctx, args, "Killing", "killed", nodes.kill)  # SIGKILL to every process of the node
 
 
-def _start(ctx: Ctx, node: NodeState) -> None:
+def _start(ctx: Context, node: NodeState) -> None:
     out(f'Starting "{node.name}"...')
     if ctx.state(node) == "Running":
-        raise Fail(f'Machine "{node.name}" is already running.')
+        raise CommandFailed(f'Machine "{node.name}" is already running.')
     with ctx.locked():
         try:
             nodes.start(ctx.paths, ctx.lab, node)
         except engine.EngineError as exc:
-            raise Fail(str(exc)) from None
+            raise CommandFailed(str(exc)) from None
     out(f'Machine "{node.name}" was started.')
 
 
-def cmd_start(ctx: Ctx, args: list[str]) -> None:
+def cmd_start(ctx: Context, args: list[str]) -> None:
     each(ctx, args, lambda node: _start(ctx, node))
     out(
         "Started machines may have new IP addresses. You may need to re-run the "
@@ -110,7 +111,7 @@ def cmd_start(ctx: Ctx, args: list[str]) -> None:
     )
 
 
-def cmd_restart(ctx: Ctx, args: list[str]) -> None:
+def cmd_restart(ctx: Context, args: list[str]) -> None:
     def act(node: NodeState) -> None:
         out(f'Restarting "{node.name}"...')
         with ctx.locked():
@@ -119,7 +120,7 @@ def cmd_restart(ctx: Ctx, args: list[str]) -> None:
             try:
                 nodes.start(ctx.paths, ctx.lab, node)
             except engine.EngineError as exc:
-                raise Fail(str(exc)) from None
+                raise CommandFailed(str(exc)) from None
 
     each(ctx, args, act)
     out(
@@ -128,10 +129,10 @@ def cmd_restart(ctx: Ctx, args: list[str]) -> None:
     )
 
 
-def cmd_rm(ctx: Ctx, args: list[str]) -> None:
+def cmd_rm(ctx: Context, args: list[str]) -> None:
     flags, rest = split_flags(args, set())
     if not rest:
-        raise Fail("Error: Expected to get one or more machine names as arguments")
+        raise CommandFailed("Error: Expected to get one or more machine names as arguments")
     out(f"About to remove {', '.join(rest)}")
     out("WARNING: This action will delete both local reference and remote instance.")
     if "y" not in flags and "f" not in flags and "force" not in flags:
@@ -157,7 +158,7 @@ def cmd_rm(ctx: Ctx, args: list[str]) -> None:
             nodes.remove(ctx.paths, ctx.lab, node)
         out(f"Successfully removed {name}")
     if errors and not force:
-        raise Fail("\n".join(errors))
+        raise CommandFailed("\n".join(errors))
 
 
 NODE_BIN = "/run/book-lab-bin"  # inside the node: its own /run
@@ -179,11 +180,11 @@ def _install_sudo(node_dir: Path) -> None:
         target.chmod(0o755)
 
 
-def cmd_ssh(ctx: Ctx, args: list[str]) -> None:
+def cmd_ssh(ctx: Context, args: list[str]) -> None:
     node = ctx.node(ctx.default_name(args[:1])[0])
     pid = engine.pid(ctx.paths.node_dir(node.name))
     if pid is None:
-        raise Fail(f'Error: Cannot run SSH command: Host "{node.name}" is not running')
+        raise CommandFailed(f'Error: Cannot run SSH command: Host "{node.name}" is not running')
     # The shell belongs to the node: stopping or removing the node ends it too.
     procs = cgroups.ensure(nodes.shell_group(ctx.lab.id, node)) / "cgroup.procs"
     procs.write_text(str(os.getpid()))
@@ -220,25 +221,25 @@ def cmd_ssh(ctx: Ctx, args: list[str]) -> None:
     os.execvpe(argv[0], argv, env)
 
 
-def cmd_scp(ctx: Ctx, args: list[str]) -> None:
-    from runner.lab import scp
+def cmd_scp(ctx: Context, args: list[str]) -> None:
+    from runner.lab.docker_machine import scp
 
     names = {n.name for n in load_nodes(ctx.paths)}
 
     def pid_of(name: str) -> int:
         pid = engine.pid(ctx.paths.node_dir(name))
         if pid is None:
-            raise Fail(f'Error: Cannot run SCP command: Host "{name}" is not running')
+            raise CommandFailed(f'Error: Cannot run SCP command: Host "{name}" is not running')
         return pid
 
     try:
         scp.scp(args, names.__contains__, pid_of)
     except scp.ScpError as exc:
-        raise Fail(str(exc)) from None
+        raise CommandFailed(str(exc)) from None
 
 
-def cmd_unsupported(ctx: Ctx, args: list[str]) -> None:
-    raise Fail(
+def cmd_unsupported(ctx: Context, args: list[str]) -> None:
+    raise CommandFailed(
         f"Error: `{PROG} {ctx.typed[1]}` is not supported by the book lab, whose machines are "
         "Docker engines in network namespaces (no VM to upgrade, provision or re-certify)"
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from runner.model import Block, Command
 from runner.notation.patterns import Literal, PatternError, Placeholder, tokenize
-from runner.results import BlockResult, ChapterRun, CommandResult, merge_spans
+from runner.records import BlockResult, ChapterRun, CommandResult, merge_spans
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from runner.lab import engine, images, network, nodes, tls
-from runner.lab.dm_act import (
+from runner.lab.docker_machine.context import PROG, VERSION, CommandFailed, Context, out
+from runner.lab.docker_machine.lifecycle import (
     cmd_create,
     cmd_kill,
     cmd_restart,
@@ -26,8 +26,7 @@ from runner.lab.dm_act import (
     cmd_stop,
     cmd_unsupported,
 )
-from runner.lab.dm_common import PROG, VERSION, Ctx, Fail, out
-from runner.lab.dm_show import (
+from runner.lab.docker_machine.queries import (
     cmd_active,
     cmd_config,
     cmd_env,
@@ -38,8 +37,9 @@ from runner.lab.dm_show import (
     cmd_url,
     cmd_version,
 )
+from runner.lab.errors import LabFault
 
-COMMANDS: dict[str, Callable[[Ctx, list[str]], None]] = {
+COMMANDS: dict[str, Callable[[Context, list[str]], None]] = {
     "active": cmd_active,
     "config": cmd_config,
     "create": cmd_create,
@@ -119,24 +119,16 @@ def main(argv: list[str]) -> int:
         )
         return 0
     try:
-        ctx = Ctx(Path(storage), [PROG, *args])
+        ctx = Context(Path(storage), [PROG, *args])
         COMMANDS[name](ctx, rest)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
     except BrokenPipeError:
         return quiet_broken_pipe()
-    except Fail as exc:
+    except CommandFailed as exc:
         sys.stdout.flush()
         sys.stderr.write(f"{exc}\n")
         return 1
-    except (
-        nodes.NodeError,
-        engine.EngineError,
-        network.NetError,
-        tls.TlsError,
-        images.ImageError,
-        subprocess.CalledProcessError,
-        OSError,
-    ) as exc:
+    except (LabFault, subprocess.CalledProcessError, OSError) as exc:
         sys.stdout.flush()
         sys.stderr.write(f"Error: {exc}\n")
         return 1
@@ -145,8 +137,8 @@ def main(argv: list[str]) -> int:
     except Exception as exc:  # a reader sees a message, never a traceback
         sys.stdout.flush()
         sys.stderr.write(
-            f"Error: {exc} (unexpected {type(exc).__name__} in the book lab's docker-machine "
-            "stand-in, runner/lab/shim.py: please report it with the command line)\n"
+            f"Error: {exc} (unexpected {type(exc).__name__} in the book lab's docker-machine, "
+            "runner/lab/docker_machine/: please report it with the command line)\n"
         )
         return 1
     return 0

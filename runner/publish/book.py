@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.notation import NotationError, parse_chapter
-from runner.results import ResultsError, ResultStore
-from runner.site.status import ChapterState, chapter_state
+from runner.publish.status import ChapterState, chapter_state
+from runner.records import ResultsError
+from runner.store import ResultStore
 
 
 def may_have_blocks(text: str) -> bool:
@@ -34,20 +35,3 @@ def load_chapter(path: Path, text: str, store: ResultStore) -> ChapterState | Pr
     except ResultsError as exc:
         return Problem(key, str(exc))
     return chapter_state(key, chapter, record)
-
-
-def chapter_files(docs: Path) -> list[Path]:
-    return sorted(p for p in docs.rglob("*.md") if p.is_file())
-
-
-def load_book(docs: Path, store: ResultStore) -> list[ChapterState | Problem]:
-    """Every chapter under `docs` that has console blocks, in path order."""
-    out: list[ChapterState | Problem] = []
-    for path in chapter_files(docs):
-        text = path.read_text(encoding="utf-8")
-        if not may_have_blocks(text):
-            continue
-        loaded = load_chapter(path, text, store)
-        if isinstance(loaded, Problem) or loaded.chapter.blocks:
-            out.append(loaded)
-    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from runner.results import ChapterRun
+from runner.records import ChapterRun
 
 
 def write_junit(path: Path, runs: list[ChapterRun]) -> None:

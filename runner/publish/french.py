@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from runner.results import LabInfo
+from runner.records import LabInfo
 
 _MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",

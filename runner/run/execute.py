@@ -19,15 +19,16 @@ from runner.matcher import match, match_prefix
 from runner.model import KEY_BYTES, Block, Chapter, Command
 from runner.normalise import normalise
 from runner.notation.patterns import PatternError, names_in_command, substitute
-from runner.results import (
+from runner.records import (
     BlockResult,
     BlockStatus,
     ChapterRun,
     CommandResult,
     LabInfo,
-    source_hash,
+    block_hash,
+    chapter_hash,
 )
-from runner.session import SessionLost, Shell
+from runner.run.session import SessionLost, Shell
 
 BACKOFF_START, BACKOFF_MAX = 0.1, 2.0
 
@@ -76,7 +77,7 @@ def run_chapter(ctx: RunContext) -> ChapterRun:
     return ChapterRun(
         chapter=ctx.chapter_key,
         title=ctx.chapter.title,
-        source_hash=source_hash(ctx.chapter.source),
+        source_hash=chapter_hash(ctx.chapter),
         runner_version=ctx.runner_version,
         lab_key=ctx.lab_key,
         lab=lab_info,
@@ -131,7 +132,7 @@ def _block_result(
         reason=reason,
         duration=duration,
         until=block.options.until,
-        source_hash=source_hash(block.source),
+        source_hash=block_hash(block),
         commands=commands,
     )
 

@@ -11,21 +11,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from runner.model import Block, Chapter
-from runner.results import BlockResult, ChapterRecord, ChapterRun, source_hash
-from runner.site import fr
+from runner.publish import french
+from runner.records import BlockResult, ChapterRecord, ChapterRun, block_hash, chapter_hash
 
 BlockKind = Literal["verified", "stale", "failed", "blocked", "skipped", "unverified"]
 ChapterKind = Literal["verified", "stale", "failed", "unverified", "none"]
-
-
-def chapter_hash(chapter: Chapter) -> str:
-    """The hash the runner records for a chapter's source."""
-    return source_hash(chapter.source)
-
-
-def block_hash(block: Block) -> str:
-    """The hash the runner records for one block (its content as written)."""
-    return source_hash(block.source)
 
 
 @dataclass(frozen=True)
@@ -45,7 +35,6 @@ class ChapterState:
     key: str  # the chapter's key in the result store
     chapter: Chapter
     record: ChapterRecord
-    current_hash: str
     kind: ChapterKind
     blocks: tuple[BlockState, ...]
 
@@ -112,7 +101,7 @@ def block_state(block: Block, record: ChapterRecord, current: str) -> BlockState
     if block.options.skip is not None:
         return BlockState(block, "skipped", None, None, reason=block.options.skip)
     if failure is not None and failure.status == "blocked":
-        reason = fr.blocked_fr(block.options.session)
+        reason = french.blocked_fr(block.options.session)
         return BlockState(block, "blocked", shown, run, failure, latest, reason, failure.reason)
     if failure is not None and failure.status == "failed":
         return BlockState(
@@ -125,7 +114,7 @@ def block_state(block: Block, record: ChapterRecord, current: str) -> BlockState
         skipped = failure.reason or ""
     if skipped is not None:
         if block.options.requires:  # the lab lacked a capability: say which, in French
-            reason = fr.requires_fr(block.options.requires, skipped)
+            reason = french.requires_fr(block.options.requires, skipped)
             return BlockState(block, "skipped", None, None, reason=reason, detail=skipped or None)
         return BlockState(block, "skipped", None, None, reason=skipped)
     if passing is not None and passing.source_hash != current:
@@ -147,4 +136,4 @@ def chapter_state(key: str, chapter: Chapter, record: ChapterRecord) -> ChapterS
         kind = "failed"
     else:
         kind = "verified"
-    return ChapterState(key, chapter, record, current, kind, blocks)
+    return ChapterState(key, chapter, record, kind, blocks)
