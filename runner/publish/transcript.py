@@ -8,17 +8,61 @@ for the author's text, clearly marked as not verified).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from runner.model import Block, Command
 from runner.notation.patterns import Literal, PatternError, Placeholder, tokenize
 from runner.records import BlockResult, ChapterRun, CommandResult, merge_spans
 
 
+def placeholder(name: str) -> str:
+    """What a reader fills in for the value the run captured as `name`: `jeton_worker` gives
+    `<JETON_WORKER>` (NOTATION.md: name captures in the words readers should see)."""
+    return f"<{name.upper().replace('-', '_')}>"
+
+
+# Captured values shorter than this are not hunted for in output and commands (a `1` would
+# mark every digit); the tokens, IDs and addresses that differ for readers are all longer.
+MIN_MARKED = 6
+
+
 @dataclass(frozen=True)
 class Piece:
     text: str
     capture: str | None = None  # the capture's name when `text` is a value a run captured
+
+    @property
+    def placeholder(self) -> str:
+        """What a reader types instead: the captured value never leaves the page."""
+        return placeholder(self.capture) if self.capture else self.text
+
+
+def mark(text: str, values: dict[str, str]) -> tuple[Piece, ...]:
+    """`text` cut into pieces, the captured `values` (name -> value) in it marked as such."""
+    found = sorted(
+        ((v, n) for n, v in values.items() if len(v) >= MIN_MARKED), key=lambda p: -len(p[0])
+    )
+    pieces: list[Piece] = []
+    rest = text
+    while rest:
+        hits = [(rest.find(v), v, n) for v, n in found if v in rest]
+        if not hits:
+            pieces.append(Piece(rest))
+            break
+        at, value, name = min(hits, key=lambda h: (h[0], -len(h[1])))
+        if at:
+            pieces.append(Piece(rest[:at]))
+        pieces.append(Piece(value, name))
+        rest = rest[at + len(value) :]
+    return tuple(pieces)
+
+
+def copy_form(pieces: Iterable[Piece], values: dict[str, str]) -> str:
+    """A command line as the copy button gives it: every captured value a placeholder."""
+    return "".join(
+        p.placeholder if p.capture else "".join(q.placeholder for q in mark(p.text, values))
+        for p in pieces
+    )
 
 
 @dataclass(frozen=True)
@@ -31,12 +75,13 @@ class OutputRun:
 class Step:
     prompt: str
     lines: tuple[tuple[Piece, ...], ...]  # the command's lines (continuations after the first)
-    typed: str  # what the copy button copies
+    typed: str  # what the copy button copies: captured values as placeholders (`<JETON>`)
     output: tuple[OutputRun, ...]
     status: int | None = None  # a non-zero exit status to show
     key: str | None = None  # "^C"/"^D" sent while it ran
     attempts: int = 1
     duration: float = 0.0
+    unwritten: bool = False  # not run, and the author's `...` stands for output not shown
 
     @property
     def output_lines(self) -> int:
@@ -47,10 +92,38 @@ class Step:
 class Transcript:
     steps: tuple[Step, ...]
     verified: bool  # False: built from the chapter as written
+    values: dict[str, str] = field(default_factory=dict)  # captured so far: name -> value
 
     @property
     def copy_text(self) -> str:
         return "\n".join(step.typed for step in self.steps)
+
+    def marked(self, line: str) -> tuple[Piece, ...]:
+        """An output line with the captured values in it marked."""
+        return mark(line, self.values)
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        """The placeholders a reader fills in this block's commands, in order of appearance."""
+        seen: dict[str, None] = {}
+        for step in self.steps:
+            for line in step.lines:
+                for piece in line:
+                    if piece.capture:
+                        seen[piece.placeholder] = None
+        return tuple(seen)
+
+    @property
+    def has_marks(self) -> bool:
+        """Whether any captured value shows in this block, command or output."""
+        if self.placeholders:
+            return True
+        return any(
+            any(p.capture for p in self.marked(line))
+            for step in self.steps
+            for run in step.output
+            for line in run.lines
+        )
 
 
 def captures_before(run: ChapterRun | None, index: int) -> dict[str, str]:
@@ -92,7 +165,7 @@ def _command_lines(
         marked = None
         if written is not None and len(written.lines) == len(typed_lines):
             marked = _mark_captures(written.lines[n], line, values)
-        out.append(tuple(marked) if marked else (Piece(line),))
+        out.append(tuple(marked) if marked else mark(line, values))
     return tuple(out)
 
 
@@ -118,11 +191,12 @@ def from_result(block: Block, result: BlockResult, run: ChapterRun) -> Transcrip
     by_line = {c.loc.line: c for c in block.commands}
     steps: list[Step] = []
     for command in result.commands:
+        lines = _command_lines(by_line.get(command.line), command.command, values)
         steps.append(
             Step(
                 prompt=command.prompt,
-                lines=_command_lines(by_line.get(command.line), command.command, values),
-                typed=command.command,
+                lines=lines,
+                typed="\n".join(copy_form(line, values) for line in lines),
                 output=_output_runs(command),
                 status=command.status if command.status not in (None, 0) else None,
                 key=command.key,
@@ -131,14 +205,15 @@ def from_result(block: Block, result: BlockResult, run: ChapterRun) -> Transcrip
             )
         )
         values.update(command.captures)
-    return Transcript(tuple(steps), verified=True)
+    return Transcript(tuple(steps), verified=True, values=values)
 
 
-def readable(line: str, values: dict[str, str]) -> str:
-    """An expected line as a reader should see it: `...` and `[..]` become an ellipsis, and
-    placeholders the value a run captured, or `<name>`; never the notation itself."""
+def readable(line: str, values: dict[str, str]) -> str | None:
+    """An expected line as a reader should see it: `[..]` becomes an ellipsis, placeholders
+    the value a run captured, or `<NAME>`; never the notation itself. None for a `...` line,
+    which stands for lines the author did not write (the page says so instead)."""
     if line.strip() == "...":
-        return "…"
+        return None
     try:
         pieces = tokenize(line)
     except PatternError:
@@ -148,7 +223,7 @@ def readable(line: str, values: dict[str, str]) -> str:
         if isinstance(piece, Literal):
             out.append(piece.text)
         elif isinstance(piece, Placeholder) and piece.name:
-            out.append(values.get(piece.name, f"<{piece.name}>"))
+            out.append(values.get(piece.name, placeholder(piece.name)))
         else:
             out.append("…")
     return "".join(out)
@@ -169,7 +244,7 @@ def filled(line: str, values: dict[str, str]) -> tuple[Piece, ...]:
         elif isinstance(token, Placeholder) and token.name and token.name in values:
             pieces.append(Piece(values[token.name], token.name))
         elif isinstance(token, Placeholder):
-            pieces.append(Piece(f"<{token.name or 'valeur'}>"))
+            pieces.append(Piece(placeholder(token.name or "valeur")))
     return tuple(pieces)
 
 
@@ -182,18 +257,19 @@ def from_source(
     steps: list[Step] = []
     for command in block.commands:
         lines = tuple(filled(line, values) for line in command.lines)
-        output: Iterable[str] = (
+        output: Iterable[str | None] = (
             (readable(e.text, values) for e in command.expected) if with_output else ()
         )
-        shown = tuple(output)
+        shown = tuple(line for line in output if line is not None)
         steps.append(
             Step(
                 prompt=command.prompt,
                 lines=lines,
-                typed="\n".join("".join(p.text for p in line) for line in lines),
+                typed="\n".join(copy_form(line, values) for line in lines),
                 output=(OutputRun(shown),) if shown else (),
                 status=command.status if with_output and command.status else None,
                 key=command.key if with_output else None,
+                unwritten=with_output and any(e.text.strip() == "..." for e in command.expected),
             )
         )
-    return Transcript(tuple(steps), verified=False)
+    return Transcript(tuple(steps), verified=False, values=values)

@@ -28,6 +28,7 @@ from runner.records import (
     block_hash,
     chapter_hash,
 )
+from runner.run import host
 from runner.run.session import SessionLost, Shell
 
 BACKOFF_START, BACKOFF_MAX = 0.1, 2.0
@@ -74,6 +75,8 @@ def run_chapter(ctx: RunContext) -> ChapterRun:
                 shell.close()
     failed = any(r.status in ("failed", "blocked") for r in results)
     lab_info = ctx.lab.info() if ctx.lab else LabInfo(provider="none", kernel=platform.release())
+    env = {**ctx.base_env, **(ctx.lab.session_env() if ctx.lab else {})}
+    lab_info = replace(lab_info, **host.tool_versions(env))
     return ChapterRun(
         chapter=ctx.chapter_key,
         title=ctx.chapter.title,

@@ -8,6 +8,7 @@ mkdocs.yml:
           report: rapport-verification.md    # the generated report page; "" for none
           report_title: Rapport de vérification
           header: true                       # a status summary under each chapter's title
+          french_spacing: true               # French non-breaking spaces in every page
 
 Templates live in runner/site/templates/verified/; a theme overrides one by putting a file of
 the same name in `<custom_dir>/verified/`. Chapters with no passing results, stale ones, bad
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 import logging
 import posixpath
+import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from jinja2 import Environment
 from mkdocs.config import config_options as c
@@ -31,6 +34,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from runner.model import Block
+from runner.publish import typography
 from runner.publish.book import Problem, load_chapter, may_have_blocks
 from runner.publish.status import ChapterState
 from runner.site import render, splice
@@ -46,6 +50,36 @@ class VerifiedConfig(Config):  # type: ignore[no-untyped-call]  # mkdocs is unty
     report = c.Type(str, default="rapport-verification.md")
     report_title = c.Type(str, default="Rapport de vérification")
     header = c.Type(bool, default=True)  # the chapter's summary under its title
+    french_spacing = c.Type(bool, default=True)  # non-breaking spaces before : ; ! ? and in « »
+
+
+def source_base(config: MkDocsConfig) -> str | None:
+    """Where a chapter's source shows with line anchors: repo_url + edit_uri, with GitHub's and
+    GitLab's `edit/` page swapped for `blob/` (which takes `#L12`). None when not configured."""
+    if not config.repo_url or not config.edit_uri:
+        return None
+    base = urljoin(config.repo_url.rstrip("/") + "/", config.edit_uri)
+    base = base.replace("/edit/", "/blob/")
+    return base if base.endswith("/") else base + "/"
+
+
+def book_commit(root: Path) -> str | None:
+    """The book's commit (short), with a note when its chapters have uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True, text=True, timeout=30,
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "."],
+            capture_output=True, text=True, timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if head.returncode != 0:
+        return None
+    note = " (avec des modifications non commitées)" if dirty.stdout.strip() else ""
+    return head.stdout.strip() + note
 
 
 class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-call]
@@ -91,19 +125,25 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
             report = File.generated(
                 config,
                 self.config.report,
-                content=self._report(problems),
+                content=self._report(problems, config),
                 inclusion=InclusionLevel.NOT_IN_NAV,
             )
             files.append(report)
         return files
 
-    def _report(self, problems: list[str]) -> str:
+    def _report(self, problems: list[str], config: MkDocsConfig) -> str:
         assert self.env is not None
         here = posixpath.dirname(self.config.report) or "."
+        base = source_base(config)
         chapters = [
-            (state, posixpath.relpath(uri, here)) for uri, state in sorted(self.chapters.items())
+            (state, posixpath.relpath(uri, here), f"{base}{uri}" if base else None)
+            for uri, state in sorted(self.chapters.items())
         ]
-        return render.render_report(self.env, self.config.report_title, chapters, problems)
+        root = Path(config.config_file_path).resolve().parent
+        context = render.ReportContext(commit=book_commit(root), source_url=base)
+        return render.render_report(
+            self.env, self.config.report_title, chapters, problems, context
+        )
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         report = files.get_file_from_path(self.config.report) if self.config.report else None
@@ -152,7 +192,15 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
 
         header = None
         if self.config.header:
-            header = (splice.header_line(markdown), render.render_header(env, state))
+            report = None
+            if self.config.report:
+                # Page URLs, as the browser resolves them (directory URLs or not).
+                target = posixpath.splitext(self.config.report)[0]
+                target = target + "/" if config.use_directory_urls else target + ".html"
+                here = posixpath.dirname(page.url) if page.url else ""
+                report = posixpath.relpath(target, here or ".")
+                report += "#" + render.report_anchor(state.key)
+            header = (splice.header_line(markdown), render.render_header(env, state, report))
         anchor = render.anchor if "attr_list" in config.markdown_extensions else None
         done = splice.splice(markdown, state.chapter.blocks, offset, block_html, header, anchor)
         self.placeholders[page.file.src_uri] = done.placeholders
@@ -161,6 +209,10 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         placeholders = self.placeholders.get(page.file.src_uri)
         return splice.fill_placeholders(html, placeholders) if placeholders else html
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        # The whole page, theme strings and generated text included: French spacing.
+        return typography.french_html(output) if self.config.french_spacing else output
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         if self.store is not None and self.store.folder.is_dir():
