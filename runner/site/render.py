@@ -55,6 +55,7 @@ def make_env(custom_dir: Path | None = None) -> Environment:
     env.globals["plural"] = french.plural
     env.globals["chapter_word"] = chapter_word
     env.globals["block_detail"] = block_detail
+    env.globals["captures"] = has_captures
     return env
 
 
@@ -222,6 +223,16 @@ def block_view(state: BlockState, passing: ChapterRun | None = None) -> BlockVie
 def render_block(env: Environment, state: BlockState, passing: ChapterRun | None = None) -> str:
     view = block_view(state, passing)
     return env.get_template(f"{TEMPLATES}/block.html").render(view=view).strip()
+
+
+def has_captures(run: ChapterRun) -> bool:
+    """Whether the run captured values that its pages mark as the lab's own."""
+    return any(
+        len(v) >= transcript.MIN_MARKED
+        for b in run.blocks
+        for c in b.commands
+        for v in c.captures.values()
+    )
 
 
 def chapter_word(chapter: ChapterState) -> str:
