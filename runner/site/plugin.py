@@ -195,10 +195,12 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
             report = None
             if self.config.report:
                 # Page URLs, as the browser resolves them (directory URLs or not).
-                target = posixpath.splitext(self.config.report)[0]
-                target = target + "/" if config.use_directory_urls else target + ".html"
+                stem = posixpath.splitext(self.config.report)[0]
                 here = posixpath.dirname(page.url) if page.url else ""
-                report = posixpath.relpath(target, here or ".")
+                if config.use_directory_urls:
+                    report = posixpath.relpath(stem, here or ".") + "/"
+                else:
+                    report = posixpath.relpath(stem + ".html", here or ".")
                 report += "#" + render.report_anchor(state.key)
             header = (splice.header_line(markdown), render.render_header(env, state, report))
         anchor = render.anchor if "attr_list" in config.markdown_extensions else None
