@@ -13,7 +13,7 @@ _MONTHS = (
 )  # fmt: skip
 
 _PROVIDERS = {
-    "netns": "laboratoire local (netns)",
+    "netns": "laboratoire local",
     "machine": "docker-machine",
     "none": "sans laboratoire",
 }
@@ -58,7 +58,7 @@ def provider_fr(lab: LabInfo) -> str:
 
 
 def lab_fr(lab: LabInfo) -> str:
-    """'laboratoire local (netns), 4 nœuds (node-01 à node-04)' or 'sans laboratoire'."""
+    """'laboratoire local, 4 nœuds (node-01 à node-04)' or 'sans laboratoire'."""
     text = provider_fr(lab)
     if len(lab.nodes) > 2:
         text += f", {len(lab.nodes)} nœuds ({lab.nodes[0]} à {lab.nodes[-1]})"
