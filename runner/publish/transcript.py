@@ -57,6 +57,12 @@ def mark(text: str, values: dict[str, str]) -> tuple[Piece, ...]:
     return tuple(pieces)
 
 
+def lab_only(values: dict[str, str], nodes: tuple[str, ...]) -> dict[str, str]:
+    """The captured values to hunt for in text: not the lab's node names, which readers share
+    (a `{{ leader }}` written in a command still becomes a placeholder there)."""
+    return {name: value for name, value in values.items() if value not in nodes}
+
+
 def copy_form(pieces: Iterable[Piece], values: dict[str, str]) -> str:
     """A command line as the copy button gives it: every captured value a placeholder."""
     return "".join(
@@ -157,7 +163,7 @@ def _mark_captures(written: str, typed: str, values: dict[str, str]) -> list[Pie
 
 
 def _command_lines(
-    written: Command | None, typed: str, values: dict[str, str]
+    written: Command | None, typed: str, values: dict[str, str], hunted: dict[str, str]
 ) -> tuple[tuple[Piece, ...], ...]:
     typed_lines = typed.split("\n")
     out: list[tuple[Piece, ...]] = []
@@ -165,7 +171,7 @@ def _command_lines(
         marked = None
         if written is not None and len(written.lines) == len(typed_lines):
             marked = _mark_captures(written.lines[n], line, values)
-        out.append(tuple(marked) if marked else mark(line, values))
+        out.append(tuple(marked) if marked else mark(line, hunted))
     return tuple(out)
 
 
@@ -191,12 +197,13 @@ def from_result(block: Block, result: BlockResult, run: ChapterRun) -> Transcrip
     by_line = {c.loc.line: c for c in block.commands}
     steps: list[Step] = []
     for command in result.commands:
-        lines = _command_lines(by_line.get(command.line), command.command, values)
+        hunted = lab_only(values, run.lab.nodes)
+        lines = _command_lines(by_line.get(command.line), command.command, values, hunted)
         steps.append(
             Step(
                 prompt=command.prompt,
                 lines=lines,
-                typed="\n".join(copy_form(line, values) for line in lines),
+                typed="\n".join(copy_form(line, hunted) for line in lines),
                 output=_output_runs(command),
                 status=command.status if command.status not in (None, 0) else None,
                 key=command.key,
@@ -205,7 +212,7 @@ def from_result(block: Block, result: BlockResult, run: ChapterRun) -> Transcrip
             )
         )
         values.update(command.captures)
-    return Transcript(tuple(steps), verified=True, values=values)
+    return Transcript(tuple(steps), verified=True, values=lab_only(values, run.lab.nodes))
 
 
 def readable(line: str, values: dict[str, str]) -> str | None:
@@ -249,11 +256,15 @@ def filled(line: str, values: dict[str, str]) -> tuple[Piece, ...]:
 
 
 def from_source(
-    block: Block, with_output: bool, values: dict[str, str] | None = None
+    block: Block,
+    with_output: bool,
+    values: dict[str, str] | None = None,
+    nodes: tuple[str, ...] = (),
 ) -> Transcript:
     """The block as written: for blocks that no run verified. `values`: what the last passing
     run captured before this block, filled into the commands."""
     values = values or {}
+    hunted = lab_only(values, nodes)
     steps: list[Step] = []
     for command in block.commands:
         lines = tuple(filled(line, values) for line in command.lines)
@@ -265,11 +276,11 @@ def from_source(
             Step(
                 prompt=command.prompt,
                 lines=lines,
-                typed="\n".join(copy_form(line, values) for line in lines),
+                typed="\n".join(copy_form(line, hunted) for line in lines),
                 output=(OutputRun(shown),) if shown else (),
                 status=command.status if with_output and command.status else None,
                 key=command.key if with_output else None,
                 unwritten=with_output and any(e.text.strip() == "..." for e in command.expected),
             )
         )
-    return Transcript(tuple(steps), verified=False, values=values)
+    return Transcript(tuple(steps), verified=False, values=hunted)

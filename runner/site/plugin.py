@@ -53,6 +53,25 @@ class VerifiedConfig(Config):  # type: ignore[no-untyped-call]  # mkdocs is unty
     french_spacing = c.Type(bool, default=True)  # non-breaking spaces before : ; ! ? and in « »
 
 
+def english_theme_strings(config: MkDocsConfig) -> list[str]:
+    """Strings the theme would show in English on a French book's pages, and how to fix each.
+    (Material translates its own strings when `theme.language` is `fr`; these two it does not.)"""
+    problems = []
+    if config.theme.name == "material" and config.extra.get("generator") is not False:
+        problems.append(
+            "Material's footer says « Made with Material for MkDocs » in English; set "
+            "`generator: false` under `extra:` (and say it in French in `copyright:`)"
+        )
+    toc = config.mdx_configs.get("toc", {})
+    if "toc" in config.markdown_extensions and toc.get("permalink"):
+        if toc.get("permalink_title", "Permanent link") == "Permanent link":
+            problems.append(
+                "the toc extension titles its anchors « Permanent link »; set "
+                "`permalink_title: Lien permanent vers cette section` under `toc:`"
+            )
+    return problems
+
+
 def source_base(config: MkDocsConfig) -> str | None:
     """Where a chapter's source shows with line anchors: repo_url + edit_uri, with GitHub's and
     GitLab's `edit/` page swapped for `blob/` (which takes `#L12`). None when not configured."""
@@ -96,6 +115,15 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         self.env = render.make_env(Path(custom_dir) if custom_dir else None)
         if CSS not in config.extra_css:
             config.extra_css.append(CSS)
+        if config.theme.name == "material" and config.theme.get("font") is not False:
+            # Material loads Roboto from Google: a workshop room offline gets a broken page,
+            # and every reader's address goes to a third party.
+            log.warning(
+                f"{config.config_file_path}: theme.font makes every page fetch fonts from "
+                "Google; set `font: false` under `theme:` (system fonts, no other host)"
+            )
+        for problem in english_theme_strings(config):
+            log.warning(f"{config.config_file_path}: {problem}")
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:

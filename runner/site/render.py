@@ -201,8 +201,12 @@ def block_view(state: BlockState, passing: ChapterRun | None = None) -> BlockVie
     if state.shown is not None and state.run is not None:
         shown = transcript.from_result(block, state.shown, state.run)
     else:
-        values = transcript.captures_before(state.run or passing, block.index)
-        shown = transcript.from_source(block, with_output=state.kind == "skipped", values=values)
+        source = state.run or passing
+        values = transcript.captures_before(source, block.index)
+        nodes = source.lab.nodes if source else ()
+        shown = transcript.from_source(
+            block, with_output=state.kind == "skipped", values=values, nodes=nodes
+        )
     display = dict(block.options.display)
     hl = frozenset(_hl_lines(display.get("hl_lines", "")))
     return BlockView(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import replace
+from html.parser import HTMLParser
 from pathlib import Path
 
 from runner.records import BlockResult
@@ -308,3 +310,79 @@ def test_the_report_joins_an_explicit_nav_without_an_omitted_page_message(book: 
     nav = done.page("")
     assert nav.index("Premiers pas") < nav.index("Rapport de vérification")
     assert "Rapport de vérification" in done.page("rapport-verification")
+
+
+# HTML's phrasing content: all a <pre> may hold (no div, p, details, table...).
+PHRASING = {
+    "a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "dfn", "em", "i", "input",
+    "kbd", "label", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time",
+    "u", "var", "wbr",
+}  # fmt: skip
+
+
+class _PreChecker(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0  # open <pre> elements
+        self.wrong: list[str] = []
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.ids += [v for k, v in attrs if k == "id" and v]
+        if self.depth and tag not in PHRASING:
+            self.wrong.append(f"<{tag}> inside <pre> at line {self.getpos()[0]}")
+        if tag == "pre":
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "pre" and self.depth:
+            self.depth -= 1
+
+
+def invalid_console_html(page: str) -> list[str]:
+    """Block elements inside a <pre>, and ids used twice, in a built page."""
+    checker = _PreChecker()
+    checker.feed(page)
+    twice = {i for i in checker.ids if checker.ids.count(i) > 1}
+    return checker.wrong + [f"id {i!r} used twice" for i in sorted(twice)]
+
+
+def test_console_blocks_are_valid_html(book: Path) -> None:
+    add_mesh_chapter(book)
+    done = build(book, "--strict")
+    assert done.status == 0, done.log
+    for name in (CHAPTER, "02-machines", "03-maille"):
+        page = done.page(name)
+        assert "<pre" in page
+        assert invalid_console_html(page) == [], name
+    # The checker does see a block element in a <pre>.
+    assert invalid_console_html("<pre><code><details>x</details></code></pre>")
+
+
+def test_french_spacing_everywhere_but_code(built: Build) -> None:
+    page = built.page(CHAPTER)
+    # Prose and generated text: no ordinary space before « : ; ! ? » or inside « ».
+    assert "Objectifs\u00a0: lancer" in page
+    text = re.sub(r"<(pre|code|script|style)\b.*?</\1>", "", page, flags=re.S)
+    text = re.sub(r"<[^>]+>", "", text)
+    assert not re.search(r" [:;!?](\s|$)", text), re.findall(r".{20} [:;!?]\s", text)[:5]
+    # Code keeps its spaces.
+    assert "docker inspect --format &#39;{{.State.Status}}&#39;" in page
+    # Theme strings in French; no Google fonts; no English footer.
+    assert "Made with" not in page and "fonts.googleapis" not in page
+
+
+def test_a_theme_that_loads_fonts_from_another_host_or_speaks_english_is_refused(
+    book: Path,
+) -> None:
+    config = book / "mkdocs.yml"
+    original = config.read_text()
+    config.write_text(original.replace("  font: false\n", ""))
+    strict = build(book, "--strict")
+    assert strict.status != 0 and "set `font: false`" in strict.log
+    config.write_text(original.replace("  generator: false\n", "  autre: 1\n"))
+    strict = build(book, "--strict")
+    assert strict.status != 0 and "Made with Material for MkDocs" in strict.log
+    config.write_text(original.replace("  - attr_list\n", "  - attr_list\n  - toc:\n      permalink: true\n"))
+    strict = build(book, "--strict")
+    assert strict.status != 0 and "Permanent link" in strict.log
