@@ -233,7 +233,8 @@ def readable(line: str, values: dict[str, str]) -> str | None:
             out.append(values.get(piece.name, placeholder(piece.name)))
         else:
             out.append("…")
-    return "".join(out)
+    text = "".join(out)
+    return None if text.strip() == "…" else text  # nothing but "any text": unwritten
 
 
 def filled(line: str, values: dict[str, str]) -> tuple[Piece, ...]:
@@ -280,7 +281,8 @@ def from_source(
                 output=(OutputRun(shown),) if shown else (),
                 status=command.status if with_output and command.status else None,
                 key=command.key if with_output else None,
-                unwritten=with_output and any(e.text.strip() == "..." for e in command.expected),
+                unwritten=with_output
+                and any(readable(e.text, values) is None for e in command.expected),
             )
         )
     return Transcript(tuple(steps), verified=False, values=hunted)

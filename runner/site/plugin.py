@@ -237,6 +237,8 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         return done.markdown
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        if self.config.report and page.file.src_uri == self.config.report:
+            return f'<div class="vb-report">\n{html}\n</div>'  # its tables fit phones
         placeholders = self.placeholders.get(page.file.src_uri)
         return splice.fill_placeholders(html, placeholders) if placeholders else html
 

@@ -236,3 +236,19 @@ def test_the_copy_button_never_copies_a_lab_only_value(
             assert not leaked, f"{path}#{block} copies lab-only values {leaked}: {text!r}"
             seen += 1
     assert seen
+
+
+TABLES_OVERFLOWING = """[...document.querySelectorAll(
+    'article table, article .md-typeset__scrollwrap, article .md-typeset__table')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.trim().slice(0, 60))"""
+
+
+def test_the_report_reads_whole_on_a_phone(
+    site: Build, served: str, browser: tuple[Browser, str]
+) -> None:
+    chrome, session = browser
+    for width in WIDTHS:
+        show(chrome, session, f"{served}/rapport-verification/", width, "default")
+        assert chrome.evaluate(session, "document.querySelectorAll('article table').length") >= 3
+        assert chrome.evaluate(session, TABLES_OVERFLOWING) == [], f"at {width} px"
+        assert chrome.evaluate(session, OVERFLOWING) == [], f"at {width} px"
