@@ -34,7 +34,11 @@ def handouts(book: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def text(pdf: Path) -> list[str]:
-    return [page.extract_text() for page in PdfReader(pdf).pages]
+    """Each page's text; French non-breaking spaces read as plain ones."""
+    return [
+        page.extract_text().replace("\u00a0", " ").replace("\u202f", " ")
+        for page in PdfReader(pdf).pages
+    ]
 
 
 def monospace_runs(page: PageObject) -> list[tuple[float, float]]:
