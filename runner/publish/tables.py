@@ -4,6 +4,7 @@ wrap them a whole cell at a time and a handout keep their columns (pure)."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 # A header: upper-case column names ("MANAGER STATUS" is one name), two or more blanks apart.
 _NAME = re.compile(r"\S+(?: \S+)*")
@@ -27,7 +28,7 @@ def _fits(row: str, starts: list[int]) -> bool:
 def cells(row: str, starts: list[int]) -> tuple[str, ...]:
     """A row cut at the columns; each cell keeps its padding, so the text copies unchanged."""
     bounds = [*starts, max(len(row), starts[-1])]
-    return tuple(row[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if a < len(row))
+    return tuple(row[a:b] for a, b in pairwise(bounds) if a < len(row))
 
 
 def find_table(lines: tuple[str, ...]) -> tuple[int, list[int]] | None:

@@ -76,7 +76,13 @@ def run_chapter(ctx: RunContext) -> ChapterRun:
     failed = any(r.status in ("failed", "blocked") for r in results)
     lab_info = ctx.lab.info() if ctx.lab else LabInfo(provider="none", kernel=platform.release())
     env = {**ctx.base_env, **(ctx.lab.session_env() if ctx.lab else {})}
-    lab_info = replace(lab_info, **host.tool_versions(env))
+    facts = host.tool_versions(env)
+    lab_info = replace(
+        lab_info,
+        client_version=facts.client_version,
+        machine_version=facts.machine_version,
+        host_os=facts.host_os,
+    )
     return ChapterRun(
         chapter=ctx.chapter_key,
         title=ctx.chapter.title,

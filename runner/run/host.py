@@ -6,6 +6,7 @@ from __future__ import annotations
 import platform
 import re
 import subprocess
+from dataclasses import dataclass
 
 _VERSION = re.compile(r"version\s+v?([0-9][^\s,]*)")
 
@@ -27,10 +28,17 @@ def host_os() -> str:
         return platform.system()
 
 
-def tool_versions(env: dict[str, str]) -> dict[str, str | None]:
-    """The versions a session with `env` would run, as LabInfo fields."""
-    return {
-        "client_version": _version_of(["docker", "--version"], env),
-        "machine_version": _version_of(["docker-machine", "--version"], env),
-        "host_os": host_os(),
-    }
+@dataclass(frozen=True)
+class HostFacts:
+    client_version: str | None
+    machine_version: str | None
+    host_os: str
+
+
+def tool_versions(env: dict[str, str]) -> HostFacts:
+    """The versions a session with `env` would run, and the host's system."""
+    return HostFacts(
+        client_version=_version_of(["docker", "--version"], env),
+        machine_version=_version_of(["docker-machine", "--version"], env),
+        host_os=host_os(),
+    )

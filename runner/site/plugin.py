@@ -63,12 +63,12 @@ def english_theme_strings(config: MkDocsConfig) -> list[str]:
             "`generator: false` under `extra:` (and say it in French in `copyright:`)"
         )
     toc = config.mdx_configs.get("toc", {})
-    if "toc" in config.markdown_extensions and toc.get("permalink"):
-        if toc.get("permalink_title", "Permanent link") == "Permanent link":
-            problems.append(
-                "the toc extension titles its anchors « Permanent link »; set "
-                "`permalink_title: Lien permanent vers cette section` under `toc:`"
-            )
+    english = toc.get("permalink_title", "Permanent link") == "Permanent link"
+    if "toc" in config.markdown_extensions and toc.get("permalink") and english:
+        problems.append(
+            "the toc extension titles its anchors « Permanent link »; set "
+            "`permalink_title: Lien permanent vers cette section` under `toc:`"
+        )
     return problems
 
 
@@ -87,11 +87,15 @@ def book_commit(root: Path) -> str | None:
     try:
         head = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True, text=True, timeout=30,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--", "."],
-            capture_output=True, text=True, timeout=30,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -169,9 +173,7 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         ]
         root = Path(config.config_file_path).resolve().parent
         context = render.ReportContext(commit=book_commit(root), source_url=base)
-        return render.render_report(
-            self.env, self.config.report_title, chapters, problems, context
-        )
+        return render.render_report(self.env, self.config.report_title, chapters, problems, context)
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         report = files.get_file_from_path(self.config.report) if self.config.report else None

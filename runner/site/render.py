@@ -55,6 +55,7 @@ def make_env(custom_dir: Path | None = None) -> Environment:
     env.globals["plural"] = french.plural
     env.globals["chapter_word"] = chapter_word
     env.globals["block_detail"] = block_detail
+    env.globals["not_run"] = not_run
     env.globals["captures"] = has_captures
     return env
 
@@ -137,7 +138,9 @@ def display_lines(view_anchor: str, t: Transcript, hl: frozenset[int]) -> tuple[
         for m, pieces in enumerate(step.lines):
             counter[0] += 1
             kind, prompt = ("cmd", step.prompt) if m == 0 else ("more", ">")
-            items.append(Line(kind, counter[0], pieces, prompt=prompt, highlighted=counter[0] in hl))
+            items.append(
+                Line(kind, counter[0], pieces, prompt=prompt, highlighted=counter[0] in hl)
+            )
         for run in step.output:
             lines = _output_lines(t, run.lines, out_kind, counter, hl)
             if run.folded:
@@ -254,6 +257,15 @@ def chapter_word(chapter: ChapterState) -> str:
     return "vérifié"
 
 
+def not_run(chapter: ChapterState) -> list[tuple[str, list[int]]]:
+    """The reasons blocks were not run, each with the numbers of its blocks, as shown."""
+    reasons: dict[str, list[int]] = {}
+    for b in chapter.visible:
+        if b.kind in ("skipped", "blocked"):
+            reasons.setdefault(b.reason or "raison non précisée", []).append(b.block.index + 1)
+    return list(reasons.items())
+
+
 def block_detail(state: BlockState) -> str:
     """The report's detail for one block, in French where the runner's words allow."""
     if state.kind in ("skipped", "blocked", "failed"):
@@ -288,11 +300,12 @@ class ReportContext:
 def render_report(
     env: Environment,
     title: str,
-    chapters: list[tuple[ChapterState, str]],
+    chapters: list[tuple[ChapterState, str, str | None]],
     problems: list[str],
     context: ReportContext | None = None,
 ) -> str:
-    """The report page's Markdown; `chapters` pairs each chapter with its link from the page."""
+    """The report page's Markdown; `chapters`: each chapter with its link from the page and
+    the URL of its source (None without repo_url/edit_uri)."""
     return env.get_template(f"{TEMPLATES}/report.md").render(
         title=title,
         chapters=chapters,

@@ -75,17 +75,22 @@ CONTRASTS = """(() => {
     return colour;
   };
   const lum = c => {
-    const a = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    const a = c.map(v => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
     return 0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2];
   };
-  return [...document.querySelectorAll(%r)].filter(e => e.getClientRects().length).map(el => {
+  return [...document.querySelectorAll(MARKS)].filter(e => e.getClientRects().length).map(el => {
     const back = background(el);
     const fore = over(parse(getComputedStyle(el).color), back);
     const [l1, l2] = [lum(fore), lum(back)];
     return [el.className || el.tagName, el.textContent.trim().slice(0, 40),
             (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05)];
   });
-})()""" % MARKS
+})()""".replace("MARKS", repr(MARKS))
+
+
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -191,8 +196,11 @@ def test_whole_lines_readable_marks_and_no_other_host(
                 where = f"{path} at {width} px, {scheme}"
                 urls = show(chrome, session, f"{served}/{path}", width, scheme)
                 assert urls, f"{where}: no request seen (is the Network domain on?)"
-                foreign = [u for u in urls if urlsplit(u).scheme in ("http", "https")
-                           and urlsplit(u).netloc != own]
+                foreign = [
+                    u
+                    for u in urls
+                    if urlsplit(u).scheme in ("http", "https") and urlsplit(u).netloc != own
+                ]
                 problems += [f"{where}: request to {u}" for u in foreign]
                 cut = chrome.evaluate(session, OVERFLOWING)
                 problems += [f"{where}: overflows: {c}" for c in cut]

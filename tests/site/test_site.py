@@ -35,7 +35,7 @@ def test_commands_show_captured_values_and_outputs_are_the_runs(built: Build) ->
     third = block_html(page, 3)
     # The lab's value is marked where it shows; the copy button gives a placeholder instead.
     assert f'<mark class="vb-capture">{CID}</mark>' in third and "{{ cid }}" not in page
-    assert "data-copy=\"docker inspect --format &#39;{{.State.Status}}&#39; &lt;CID&gt;" in third
+    assert 'data-copy="docker inspect --format &#39;{{.State.Status}}&#39; &lt;CID&gt;' in third
     assert "<code>&lt;CID&gt;</code>" in third  # said under the block, readable on paper
     assert f'<mark class="vb-capture">{CID}</mark>' in second  # in output too
     assert 'data-copy="docker run -d --name web nginx:alpine\n' in second
@@ -76,7 +76,9 @@ def test_block_statuses(built: Build) -> None:
     assert 'class="vb vb--verified copy"' in verified
     # A verified block carries no mark: the chapter's header says once when and on what.
     assert "vb-mark" not in verified and "20.10.24" not in verified
-    header = page[page.index('<div class="vb-chapter') : page.index("</div>", page.index("vb-chapter"))]
+    header = page[
+        page.index('<div class="vb-chapter') : page.index("</div>", page.index("vb-chapter"))
+    ]
     assert "Chapitre vérifié</strong>" in header and "27 novembre 2026" in header
     assert "Docker 20.10.24 (client Docker 28.2.2)" in header and "+dfsg1" not in header
     assert "laboratoire local" in header
@@ -383,6 +385,8 @@ def test_a_theme_that_loads_fonts_from_another_host_or_speaks_english_is_refused
     config.write_text(original.replace("  generator: false\n", "  autre: 1\n"))
     strict = build(book, "--strict")
     assert strict.status != 0 and "Made with Material for MkDocs" in strict.log
-    config.write_text(original.replace("  - attr_list\n", "  - attr_list\n  - toc:\n      permalink: true\n"))
+    config.write_text(
+        original.replace("  - attr_list\n", "  - attr_list\n  - toc:\n      permalink: true\n")
+    )
     strict = build(book, "--strict")
     assert strict.status != 0 and "Permanent link" in strict.log
