@@ -118,6 +118,6 @@ def requires_fr(requires: tuple[str, ...], raw: str) -> str:
 
 def blocked_fr(session: str) -> str:
     return (
-        f"la session « {session} » a été perdue plus tôt dans cette exécution "
+        f"la session « {session} » a été perdue plus tôt dans cette vérification "
         "(voir le bloc en échec) ; ce bloc n'a pas été exécuté"
     )

@@ -91,6 +91,31 @@ CONTRASTS = """(() => {
 })()""".replace("MARKS", repr(MARKS))
 
 
+WAIT_FOR_BUTTONS = """new Promise(done => {
+  const look = () => [...document.querySelectorAll('.vb')].every(
+      b => b.querySelector('button[data-clipboard-target]')) ? done(true) : setTimeout(look, 20);
+  look();
+})"""
+# Text under a block's copy button: every glyph run's box against the button's.
+COVERED = """[...document.querySelectorAll('.vb')].flatMap(block => {
+  const button = block.querySelector('button[data-clipboard-target]');
+  if (!button) return [block.id + ': no copy button'];
+  const b = button.getBoundingClientRect();
+  const walker = document.createTreeWalker(block.querySelector('.highlight pre'), NodeFilter.SHOW_TEXT);
+  const out = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.textContent.trim()) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const r of range.getClientRects()) {
+      if (r.width && r.left < b.right && r.right > b.left && r.top < b.bottom && r.bottom > b.top)
+        out.push(block.id + ': ' + node.textContent.trim().slice(0, 40));
+    }
+  }
+  return out;
+})"""
+
+
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -204,6 +229,9 @@ def test_whole_lines_readable_marks_and_no_other_host(
                 problems += [f"{where}: request to {u}" for u in foreign]
                 cut = chrome.evaluate(session, OVERFLOWING)
                 problems += [f"{where}: overflows: {c}" for c in cut]
+                chrome.evaluate(session, WAIT_FOR_BUTTONS)
+                covered = chrome.evaluate(session, COVERED)
+                problems += [f"{where}: under the copy button: {c}" for c in covered]
                 for kind, text, ratio in chrome.evaluate(session, CONTRASTS):
                     if ratio < 4.5:
                         problems.append(f"{where}: {kind} « {text} » contrast {ratio:.2f}:1")
