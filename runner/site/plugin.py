@@ -82,8 +82,9 @@ def source_base(config: MkDocsConfig) -> str | None:
     return base if base.endswith("/") else base + "/"
 
 
-def book_commit(root: Path) -> str | None:
-    """The book's commit (short), with a note when its chapters have uncommitted changes."""
+def book_commit(root: Path, watched: tuple[Path, ...] = ()) -> tuple[str | None, bool]:
+    """The book's commit (short), and whether `watched` (the chapters, the results) have
+    uncommitted changes. (None, False) outside a git repository or without git."""
     try:
         head = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
@@ -92,17 +93,16 @@ def book_commit(root: Path) -> str | None:
             timeout=30,
         )
         dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--", "."],
+            ["git", "-C", str(root), "status", "--porcelain", "--", *map(str, watched or [root])],
             capture_output=True,
             text=True,
             timeout=30,
         )
     except (OSError, subprocess.TimeoutExpired):
-        return None
+        return None, False
     if head.returncode != 0:
-        return None
-    note = " (avec des modifications non commitées)" if dirty.stdout.strip() else ""
-    return head.stdout.strip() + note
+        return None, False
+    return head.stdout.strip(), bool(dirty.stdout.strip())
 
 
 class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-call]
@@ -172,7 +172,10 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
             for uri, state in sorted(self.chapters.items())
         ]
         root = Path(config.config_file_path).resolve().parent
-        context = render.ReportContext(commit=book_commit(root), source_url=base)
+        assert self.store is not None
+        watched = (Path(config.docs_dir), self.store.folder)
+        commit, dirty = book_commit(root, watched)
+        context = render.ReportContext(commit=commit, dirty=dirty, source_url=base)
         return render.render_report(self.env, self.config.report_title, chapters, problems, context)
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:

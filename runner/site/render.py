@@ -294,6 +294,7 @@ class ReportContext:
     """What the report says about the book as a whole."""
 
     commit: str | None  # the book's commit when the site was built
+    dirty: bool  # its chapters or results had uncommitted changes
     source_url: str | None  # repo_url + edit_uri: a chapter file's path appended gives its page
 
 
@@ -310,6 +311,6 @@ def render_report(
         title=title,
         chapters=chapters,
         problems=problems,
-        context=context or ReportContext(None, None),
+        context=context or ReportContext(None, False, None),
         anchor=report_anchor,
     )

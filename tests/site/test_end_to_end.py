@@ -57,7 +57,7 @@ def test_a_chapter_verified_by_the_runner_is_published(tmp_path: Path) -> None:
     assert '<span class="go">3</span>' in block  # a line the `...` stood for, from the run
     assert 'vb-cmd">echo &#34;utilise <mark class="vb-capture">jeton-42</mark>' in block
     assert "{{ jeton }}" not in block
-    assert 'echo &#34;utilise &lt;JETON&gt;&#34;' in block  # what the copy button copies
+    assert "echo &#34;utilise &lt;JETON&gt;&#34;" in block  # what the copy button copies
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in block and "<script>alert(1)" not in block
     assert "↳ code de retour 3" in block
     assert "nettoyage-cache" not in site.page("essai")

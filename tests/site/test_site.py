@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -390,3 +391,28 @@ def test_a_theme_that_loads_fonts_from_another_host_or_speaks_english_is_refused
     )
     strict = build(book, "--strict")
     assert strict.status != 0 and "Permanent link" in strict.log
+
+
+def test_the_report_links_blocks_to_their_source_line_and_names_the_commit(book: Path) -> None:
+    config = book / "mkdocs.yml"
+    config.write_text(
+        config.read_text()
+        + "repo_url: https://forge.example/livre/docker\nedit_uri: edit/main/docs/\n"
+    )
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", "-C", str(book)]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "livre"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+    commit = subprocess.run(
+        [*git, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    done = build(book, "--strict")
+    assert done.status == 0, done.log
+    report = done.page("rapport-verification")
+    source = "https://forge.example/livre/docker/blob/main/docs/01-premiers-pas.md"
+    assert f'href="{source}#L15">ligne 15</a>' in report
+    assert f"<code>{commit}</code>." in report  # the built site/ is no change to the book
+    (book / "docs" / "01-premiers-pas.md").write_text(
+        (book / "docs" / "01-premiers-pas.md").read_text() + "\nUne phrase de plus.\n"
+    )
+    report = build(book).page("rapport-verification")
+    assert f"<code>{commit}</code> (avec des modifications non commitées)" in report
