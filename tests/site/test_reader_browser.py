@@ -101,7 +101,8 @@ COVERED = """[...document.querySelectorAll('.vb')].flatMap(block => {
   const button = block.querySelector('button[data-clipboard-target]');
   if (!button) return [block.id + ': no copy button'];
   const b = button.getBoundingClientRect();
-  const walker = document.createTreeWalker(block.querySelector('.highlight pre'), NodeFilter.SHOW_TEXT);
+  const pre = block.querySelector('.highlight pre');
+  const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
   const out = [];
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (!node.textContent.trim()) continue;
