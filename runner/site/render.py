@@ -166,12 +166,12 @@ def wait_text(state: BlockState) -> str | None:
     if shown.until is not None and shown.attempts > 1:
         if shown.duration >= CONVERGENCE_WORTH_SAYING:
             return (
-                f"La convergence prend {french.wait_fr(shown.duration)} : si votre sortie "
+                f"la convergence prend {french.wait_fr(shown.duration)} ; si votre sortie "
                 "diffère, patientez puis relancez la commande."
             )
         return None
     if shown.duration >= COMMAND_WORTH_SAYING:
-        return f"Ce bloc prend {french.wait_fr(shown.duration)} : patientez."
+        return f"ce bloc prend {french.wait_fr(shown.duration)}."
     return None
 
 

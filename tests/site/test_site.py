@@ -87,7 +87,7 @@ def test_block_statuses(built: Build) -> None:
     assert 'href="../rapport-verification/#rapport-docs-01-premiers-pas-md"' in header
     # A long wait, in the reader's terms.
     wait = block_html(page, 6)
-    assert "Patience</span> La convergence prend environ 40 s" in html.unescape(wait)
+    assert "Patience</span> : la convergence prend environ 40 s ;" in plain(wait)
     skipped = block_html(page, 7)
     assert 'class="vb vb--skipped copy"' in skipped and "nécessite VirtualBox" in skipped
     assert "Non exécuté</span>" in skipped and "non vérifiée" in skipped
