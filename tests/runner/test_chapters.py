@@ -116,7 +116,8 @@ def test_a_timeout_recovers_and_later_blocks_run(verify: Verify) -> None:
 
 def test_a_session_that_cannot_recover_blocks_its_later_blocks(verify: Verify) -> None:
     result = verify(
-        '```console timeout="1"\n$ bash -c "trap \'\' INT; sleep 60"\n```\n'
+        # `exec`: the shell itself becomes a command that ignores Ctrl-C and reads nothing.
+        '```console timeout="1"\n$ exec bash -c "trap \'\' INT; sleep 60"\n```\n'
         "```console\n$ echo never\nnever\n```\n"
         '```console session="other"\n$ echo other\nother\n```\n'
     )
