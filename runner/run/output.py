@@ -10,8 +10,7 @@ from __future__ import annotations
 KEEP_LINES = 500  # at each end
 MAX_LINE_CHARS = 1000
 CAP_NOTE = (
-    "[… {lines} lines not kept: the runner stores the first and last {keep} lines of an "
-    "output …]"
+    "[… {lines} lines not kept: the runner stores the first and last {keep} lines of an output …]"
 )
 
 

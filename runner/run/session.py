@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pexpect
 
@@ -167,7 +168,7 @@ class Shell:
         self._child.ptyproc.delayafterclose = 0.02
         self._stream = _Stream(self._child)
         self._prompt = re.compile(rf"__VB{self.token}_(\d+):(\d+)__> ")
-        self._modes: dict[int, list[object]] = {}  # terminal mode, by depth, as we set it
+        self._modes: dict[int, list[Any]] = {}  # terminal mode, by depth, as we set it
         self._setup(0)
 
     # --- the prompt ------------------------------------------------------------------------
@@ -207,7 +208,7 @@ class Shell:
 
     # --- the terminal mode -----------------------------------------------------------------
 
-    def _mode(self) -> list[object]:
+    def _mode(self) -> list[Any]:
         try:
             return termios.tcgetattr(self._child.child_fd)
         except termios.error:
