@@ -82,15 +82,16 @@ def test_double_ctrl_c_during_lab_start_does_not_hang(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    # Wait until the lab exists (its folder), then press Ctrl-C twice, as an impatient reader.
+    # Wait until the lab's nodes are being made, then press Ctrl-C twice, as an impatient reader.
     before = set(Path("/run/book-lab").glob("*")) if Path("/run/book-lab").is_dir() else set()
     deadline = time.monotonic() + 300
     mine: set[Path] = set()
     while not mine:
         assert proc.poll() is None and time.monotonic() < deadline, "the lab never started"
         now = set(Path("/run/book-lab").glob("*")) if Path("/run/book-lab").is_dir() else set()
-        mine = {p for p in now - before if p.is_dir()}
+        mine = {p for p in now - before if p.is_dir() and any(p.glob("nodes/*"))}
         time.sleep(0.02)
+    time.sleep(0.5)  # engines starting: the workers are waiting for them
     proc.send_signal(signal.SIGINT)
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
