@@ -48,7 +48,8 @@ def test_refused_with_file_line_and_nothing_runs(
 def test_open_top_level_keys_pass(tmp_path: Path) -> None:
     chapter = book(
         tmp_path,
-        "---\ntitle: t\nweight: 3\nauthors: [a]\nverified_by: x\n---\n```console\n$ echo ok\nok\n```\n",
+        "---\ntitle: t\nweight: 3\nauthors: [a]\nverified_by: x\n---\n"
+        "```console\n$ echo ok\nok\n```\n",
     )
     done = runner("verify", str(chapter))
     assert done.code == 0, done.out

@@ -18,9 +18,7 @@ CHAPTER = "```console\n$ touch {marker}\n$ echo ok\nok\n```\n"
 Mount = Callable[..., Path]
 
 
-def test_read_only_results_folder_exit_2_before_anything_runs(
-    tmp_path: Path, tmpfs: Mount
-) -> None:
+def test_read_only_results_folder_exit_2_before_anything_runs(tmp_path: Path, tmpfs: Mount) -> None:
     marker = tmp_path / "ran"
     chapter = book(tmp_path, CHAPTER.format(marker=marker))
     results = tmpfs("ro")
