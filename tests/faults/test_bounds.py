@@ -59,3 +59,21 @@ def test_the_issue_regex_no_longer_hangs(verify: Verify) -> None:
     result = verify("```console\n$ printf 'a%.0s' $(seq 40); echo\n{{ /(a+)+b/ }}\n```\n")
     assert result.code == 1
     assert "output differs" in (result.latest.blocks[0].commands[0].error or "")
+
+
+def test_capped_output_keeps_elided_spans_on_the_right_lines() -> None:
+    from runner.run.output import cap_output
+
+    n = 5000
+    lines = [f"line {i}" for i in range(n)]
+    # A fold in the head, one across the cut, one in the tail.
+    stored, spans = cap_output("\n".join(lines), ((10, 20), (400, 4800), (4900, 4950)))
+    kept = stored.split("\n")
+    assert len(kept) == 2 * KEEP_LINES + 1
+    assert kept[KEEP_LINES].startswith("[… 4000 lines not kept")
+    head, across, tail = spans
+    assert kept[head[0]] == "line 10" and kept[head[1]] == "line 20"
+    assert kept[across[0]] == "line 400" and kept[across[1]] == "line 4800"
+    assert across[0] < KEEP_LINES < across[1]  # the note is folded with it
+    assert kept[tail[0]] == "line 4900" and kept[tail[1]] == "line 4950"
+    assert cap_output("short\noutput", ((0, 1),)) == ("short\noutput", ((0, 1),))

@@ -29,6 +29,7 @@ CASES = [
     ("---\nverify:\n  lab: [node-01]\n---\n", 3, "verify.lab must be a map"),
     ("---\nverify:\n  lab: {nodes: [a..]}\n---\n", 3, "node name 'a..'"),
     ("---\nverify:\n  lab: {}\nverify:\n  lab: {}\n---\n", 4, "given twice"),
+    ("---\ntitle: t\nlab: {nodes: 2}\n---\n", 3, "`lab:` belongs under `verify:`"),
 ]
 
 
