@@ -259,7 +259,7 @@ class Shell:
             self.depth = depth
             self._restore_mode()
             return ShellResult(output, status, time.monotonic() - start)
-        except _Timeout:
+        except (_Timeout, pexpect.TIMEOUT):  # the latter: a nested shell that never set up
             partial = self._stream.take()
             recovered, note = self.interrupt()
             return ShellResult(
