@@ -31,10 +31,6 @@ class ExpectLine:
     text: str
     loc: Location
 
-    @property
-    def is_ellipsis(self) -> bool:
-        return self.text.strip() == "..."
-
 
 @dataclass(frozen=True)
 class Command:

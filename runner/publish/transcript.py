@@ -38,10 +38,6 @@ class Step:
     attempts: int = 1
     duration: float = 0.0
 
-    @property
-    def output_lines(self) -> int:
-        return sum(len(run.lines) for run in self.output)
-
 
 @dataclass(frozen=True)
 class Transcript:
