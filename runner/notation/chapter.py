@@ -12,7 +12,7 @@ from runner.notation.errors import NotationError
 from runner.notation.frontmatter import split_front_matter
 from runner.notation.options import parse_options
 from runner.notation.patterns import PatternError, Placeholder, tokenize
-from runner.notation.transcript import ParsedCommand, finish_command, split_commands
+from runner.notation.transcript import finish_command, split_commands
 
 DEFAULT_TIMEOUT = 30.0
 MAX_LINE = 4000  # a terminal in canonical mode keeps 4095 bytes of a line
@@ -63,7 +63,7 @@ def parse_chapter(path: Path, text: str | None = None) -> Chapter:
                 source=token.content,
                 info=token.info.strip(),
                 options=options,
-                commands=tuple(_as_command(p) for p in parsed),
+                commands=tuple(parsed),
             )
         )
     blocks = _link_nested_shells(blocks)
@@ -94,19 +94,7 @@ def _refuse_hidden_fences(content: str, first_line: int, path: Path) -> None:
             )
 
 
-def _as_command(p: ParsedCommand) -> Command:
-    return Command(
-        loc=p.loc,
-        prompt=p.prompt,
-        lines=p.lines,
-        expected=p.expected,
-        status=p.status,
-        key=p.key,
-        expected_before_key=p.expected_before_key,
-    )
-
-
-def _check_block(commands: list[ParsedCommand], options: BlockOptions) -> None:
+def _check_block(commands: list[Command], options: BlockOptions) -> None:
     for command in commands:
         if options.until is not None and command.key is not None:
             raise NotationError(

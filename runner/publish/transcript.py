@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from runner.model import Block, Command
-from runner.notation.patterns import Literal, PatternError, Placeholder, tokenize
+from runner.notation.patterns import PatternError, Placeholder, Text, tokenize
 from runner.records import BlockResult, ChapterRun, CommandResult, merge_spans
 
 
@@ -72,7 +72,7 @@ def _mark_captures(written: str, typed: str, values: dict[str, str]) -> list[Pie
     for token in tokens:
         if isinstance(token, Placeholder) and token.name and token.name in values:
             pieces.append(Piece(values[token.name], token.name))
-        elif isinstance(token, Literal):
+        elif isinstance(token, Text):
             pieces.append(Piece(token.text))
         else:
             return None
@@ -141,7 +141,7 @@ def readable(line: str, values: dict[str, str]) -> str:
         return line
     out: list[str] = []
     for piece in pieces:
-        if isinstance(piece, Literal):
+        if isinstance(piece, Text):
             out.append(piece.text)
         elif isinstance(piece, Placeholder) and piece.name:
             out.append(values.get(piece.name, f"<{piece.name}>"))
@@ -160,7 +160,7 @@ def filled(line: str, values: dict[str, str]) -> tuple[Piece, ...]:
         return (Piece(line),)
     pieces: list[Piece] = []
     for token in tokens:
-        if isinstance(token, Literal):
+        if isinstance(token, Text):
             pieces.append(Piece(token.text))
         elif isinstance(token, Placeholder) and token.name and token.name in values:
             pieces.append(Piece(values[token.name], token.name))
