@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from runner.model import Block, Command
 from runner.notation.patterns import PatternError, Placeholder, Text, tokenize
+from runner.publish.status import BlockState
 from runner.records import BlockResult, ChapterRun, CommandResult, merge_spans
 
 
@@ -193,3 +194,13 @@ def from_source(
             )
         )
     return Transcript(tuple(steps), verified=False)
+
+
+def for_state(state: BlockState, passing: ChapterRun | None, with_output: bool) -> Transcript:
+    """What a block shows: its passing run's transcript, else the block as written, its
+    commands filled with what `passing` (the chapter's last passing run, even a stale one)
+    captured before it; `with_output`: with the author's expected output."""
+    if state.shown is not None and state.run is not None:
+        return from_result(state.block, state.shown, state.run)
+    values = captures_before(state.run or passing, state.block.index)
+    return from_source(state.block, with_output=with_output, values=values)
