@@ -81,7 +81,8 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         for file in files.documentation_pages():
             if file.abs_src_path is None or file.generated_by:
                 continue
-            text = file.content_string
+            # As the runner reads it: mkdocs drops a byte order mark, the runner refuses it.
+            text = Path(file.abs_src_path).read_bytes().decode("utf-8", errors="replace")
             if not may_have_blocks(text):
                 continue
             loaded = load_chapter(Path(file.abs_src_path), text, self.store)
