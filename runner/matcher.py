@@ -128,9 +128,9 @@ def match(
     except _TooSlow as exc:
         return MatchResult(
             False,
-            diff=f"matching gave up after {time_limit:g} s on the expected line {exc.line!r}: "
-            "its regular expression backtracks too much on this output; make it more "
-            "specific (e.g. no nested repetition such as `(a|aa)+`)",
+            diff=f"matching gave up after {time_limit:g} s (of processor time) on the "
+            f"expected line {exc.line!r}: its regular expression backtracks too much on "
+            "this output; make it more specific (e.g. no nested repetition such as `(a|aa)+`)",
         )
     if solved is None:
         diff = render_diff(expected, lines, known, time_limit)

@@ -92,7 +92,7 @@ class ChapterRecord:
 
 
 HOST_NAME_MAX = 64  # Linux: a node's UTS host name is its name
-_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?")  # a host name: 64
 
 
 def node_name_problem(name: str) -> str | None:

@@ -141,6 +141,10 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
     top = _key_lines(node, path)
     _refuse_near_misses(data, top, path)
     if "verify" not in data:
+        if "lab" in data:  # nobody else's key, and a lab silently missing runs on the host
+            raise NotationError(
+                top["lab"], "`lab:` belongs under `verify:` (write `verify:` then `  lab: ...`)"
+            )
         return FrontMatter(data, lines)
     where = top.get("verify", Location(path, 1))
     verify = data["verify"]

@@ -29,8 +29,7 @@ def test_sigpipe_gives_what_a_terminal_shows(verify: Verify) -> None:
 def test_sigxfsz_kills_as_in_a_login_shell(verify: Verify) -> None:
     # With SIGXFSZ ignored (inherited from Python), the write fails with EFBIG instead.
     result = verify(
-        "```console\n$ (ulimit -f 1; head -c 5000 /dev/zero > big); echo $?\n"
-        "153\n```\n"
+        "```console\n$ (ulimit -f 1; head -c 5000 /dev/zero > big); echo $?\n153\n```\n"
     )
     assert result.code == 0, result.out
 
@@ -51,9 +50,7 @@ def test_cat_timeout_recovers_twenty_times_out_of_twenty(verify: Verify) -> None
 
 
 def test_read_builtin_timeout_recovers(verify: Verify) -> None:
-    result = verify(
-        '```console timeout="1"\n$ read line\n```\n\n```console\n$ echo ok\nok\n```\n'
-    )
+    result = verify('```console timeout="1"\n$ read line\n```\n\n```console\n$ echo ok\nok\n```\n')
     assert [b.status for b in result.latest.blocks] == ["failed", "passed"], result.out
 
 
@@ -115,8 +112,7 @@ def test_a_mount_in_home_is_unmounted_and_home_removed(verify: Verify) -> None:
 def test_what_a_killed_run_left_is_removed_by_the_next(tmp_path: Path) -> None:
     chapter = book(
         tmp_path,
-        "```console\n$ setsid sleep 4322.5 > /dev/null 2>&1 < /dev/null &\n...\n"
-        "$ sleep 600\n```\n",
+        "```console\n$ setsid sleep 4322.5 > /dev/null 2>&1 < /dev/null &\n...\n$ sleep 600\n```\n",
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "runner", "verify", str(chapter)],
@@ -132,10 +128,8 @@ def test_what_a_killed_run_left_is_removed_by_the_next(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert homes[0].is_dir() and _alive("sleep 4322.5")  # what SIGKILL leaves
-    other = book(tmp_path / "next", "```console\n$ echo ok\nok\n```\n") if (
-        (tmp_path / "next").mkdir() or True
-    ) else None
-    assert other is not None
+    (tmp_path / "next").mkdir()
+    other = book(tmp_path / "next", "```console\n$ echo ok\nok\n```\n")
     done = subprocess.run(
         [sys.executable, "-m", "runner", "verify", str(other)], capture_output=True, text=True
     )
@@ -149,13 +143,15 @@ def test_what_a_killed_run_left_is_removed_by_the_next(tmp_path: Path) -> None:
 
 def test_a_capture_that_leaves_the_command_unfinished_fails_at_once(verify: Verify) -> None:
     result = verify(
-        "```console\n$ echo \"it's\"\n{{ word }}\n```\n\n"
+        '```console\n$ echo "it\'s"\n{{ word }}\n```\n\n'
         "```console\n$ echo {{ word }}\nit's\n```\n\n```console\n$ echo still\nstill\n```\n"
     )
     assert [b.status for b in result.latest.blocks] == ["passed", "failed", "passed"]
     error = result.latest.blocks[1].commands[0].error or ""
-    assert "{{ word }}" in error and "captured at" in error and "c.md:2" in error.replace(
-        "chapter.md", "c.md"
+    assert (
+        "{{ word }}" in error
+        and "captured at" in error
+        and "c.md:2" in error.replace("chapter.md", "c.md")
     ), error
     assert "timed out" not in error
 
