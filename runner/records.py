@@ -182,7 +182,7 @@ def record_from_json(text: str, origin: str = "<results>") -> ChapterRecord:
             passing=_run_from(data["passing"]) if data.get("passing") else None,
             latest=_run_from(data["latest"]) if data.get("latest") else None,
         )
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # JSON of another shape
         raise ResultsError(
             f"{origin}: unreadable results ({exc}); delete the file and run the chapter again"
         ) from exc

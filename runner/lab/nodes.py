@@ -134,24 +134,6 @@ def finish(
         engine.load_images(node.name, node_dir, archive)
 
 
-def create(
-    paths: LabPaths,
-    lab: LabState,
-    name: str,
-    driver: str,
-    archive: Path | None,
-    labels: tuple[str, ...] = (),
-) -> NodeState:
-    node = reserve(paths, lab, name, driver, labels)
-    try:
-        provision(paths, lab, node)
-        finish(paths, node, archive)
-    except BaseException:
-        remove(paths, lab, node)
-        raise
-    return node
-
-
 def state(paths: LabPaths, node: NodeState) -> str:
     """docker-machine's STATE: Running, Stopped, Starting (engine process there, not yet
     serving), or Error (engine gone while the node is meant to run)."""

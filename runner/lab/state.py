@@ -19,7 +19,7 @@ import secrets
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -150,12 +150,6 @@ def load_nodes(paths: LabPaths) -> list[NodeState]:
         except (OSError, ValueError, TypeError):
             continue
     return sorted(nodes, key=lambda n: natural_key(n.name))
-
-
-def set_desired(paths: LabPaths, node: NodeState, desired: str) -> NodeState:
-    new = replace(node, desired=desired)
-    save_node(paths, new)
-    return new
 
 
 def natural_key(name: str) -> list[Any]:

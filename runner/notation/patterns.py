@@ -69,7 +69,9 @@ GO_TEMPLATE_WORDS = frozenset(
 
 
 @dataclass(frozen=True)
-class Literal:
+class Text:
+    """Text to match as written (runs of blanks match any run of blanks)."""
+
     text: str
 
 
@@ -84,33 +86,34 @@ class Placeholder:
     regex: str | None  # None: a run of non-blank characters
 
 
-Piece = Literal | Anything | Placeholder
+# What `tokenize` splits a line into.
+Token = Text | Anything | Placeholder
 
 
 class PatternError(ValueError):
     pass
 
 
-def _literal_pieces(text: str, allow_anything: bool) -> list[Piece]:
+def _text_tokens(text: str, allow_anything: bool) -> list[Token]:
     if not allow_anything:
-        return [Literal(text)] if text else []
-    out: list[Piece] = []
+        return [Text(text)] if text else []
+    out: list[Token] = []
     for i, part in enumerate(text.split(_ELLIPSIS)):
         if i:
             out.append(Anything())
         if part:
-            out.append(Literal(part))
+            out.append(Text(part))
     return out
 
 
-def tokenize(line: str, *, allow_anything: bool = True) -> list[Piece]:
+def tokenize(line: str, *, allow_anything: bool = True) -> list[Token]:
     """Split a line into literal text, `[..]` and placeholders. Raises PatternError."""
-    pieces: list[Piece] = []
+    pieces: list[Token] = []
     pos = 0
     while True:
         start = line.find("{{", pos)
         if start < 0:
-            pieces += _literal_pieces(line[pos:], allow_anything)
+            pieces += _text_tokens(line[pos:], allow_anything)
             return pieces
         end = line.find("}}", start + 2)
         if end < 0:
@@ -118,7 +121,7 @@ def tokenize(line: str, *, allow_anything: bool = True) -> list[Piece]:
         match = _PLACEHOLDER.fullmatch(line, start, end + 2)
         if match is None or (match.group("name") is None and match.group("regex") is None):
             # Not our notation: literal text (e.g. a Go template).
-            pieces += _literal_pieces(line[pos : end + 2], allow_anything)
+            pieces += _text_tokens(line[pos : end + 2], allow_anything)
             pos = end + 2
             continue
         body = match.group("regex")
@@ -130,10 +133,10 @@ def tokenize(line: str, *, allow_anything: bool = True) -> list[Piece]:
             if "(?P<vb__" in body:
                 raise PatternError("group names starting with vb__ are the runner's own")
         if match.group("name") in GO_TEMPLATE_WORDS and body is None:
-            pieces += _literal_pieces(line[pos : end + 2], allow_anything)
+            pieces += _text_tokens(line[pos : end + 2], allow_anything)
             pos = end + 2
             continue
-        pieces += _literal_pieces(line[pos:start], allow_anything)
+        pieces += _text_tokens(line[pos:start], allow_anything)
         pieces.append(Placeholder(match.group("name"), body))
         pos = end + 2
 
@@ -196,13 +199,13 @@ def compile_line(line: str, known: Mapping[str, str]) -> tuple[Pattern, dict[str
     Raises PatternError. A run of blanks matches any run of blanks; leading blanks are free.
     """
     pieces = tokenize(line.strip())
-    if all(isinstance(piece, Literal) for piece in pieces):
+    if all(isinstance(piece, Text) for piece in pieces):
         return LiteralLine(line), {}
     parts = ["[ \t]*"]
     groups: dict[str, str] = {}
     by_name: dict[str, str] = {}
     for piece in pieces:
-        if isinstance(piece, Literal):
+        if isinstance(piece, Text):
             parts.append(_literal_regex(piece.text))
         elif isinstance(piece, Anything):
             parts.append(".*?")

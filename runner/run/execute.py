@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -215,7 +215,18 @@ def _run_command(ctx: RunContext, block: Block, command: Command, shell: Shell) 
                 return replace(result, error=note + result.error)
             return result
         time.sleep(pause)  # polling backoff while a cluster converges
-        pause = min(pause * 2, BACKOFF_MAX)
+        pause = next_pause(pause)
+
+
+def next_pause(pause: float) -> float:
+    """The next pause between two polls of an `until` block: doubled, up to BACKOFF_MAX."""
+    return min(pause * 2, BACKOFF_MAX)
+
+
+def key_due(before_key: Sequence[str], output: str, known: Mapping[str, str]) -> bool:
+    """May a command's key be sent: have the lines expected before it all appeared? Complete
+    lines only: a line still being written may yet turn out different."""
+    return match_prefix(before_key, normalise(output[: output.rfind("\n") + 1]), known)
 
 
 def _unfinished(text: str) -> bool:
@@ -257,9 +268,7 @@ def _attempt(
             typed,
             block.options.timeout,
             key=key_bytes,
-            ready=lambda out: match_prefix(
-                before_key, normalise(out[: out.rfind("\n") + 1]), ctx.captures
-            ),
+            ready=lambda out: key_due(before_key, out, ctx.captures),
             opens=command.opens_shell,
             closes=command.closes_shell,
         )
