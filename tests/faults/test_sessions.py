@@ -133,7 +133,8 @@ def test_what_a_killed_run_left_is_removed_by_the_next(tmp_path: Path) -> None:
     proc.wait()
     left = _alive(stray) + _alive(waiting)
     try:
-        assert homes[0].is_dir() and _alive(stray)  # what SIGKILL leaves
+        # SIGKILL left the home and the stray; not asserted here, since any other run on the
+        # machine (another user's) may already have cleaned them: the next run must have.
         (tmp_path / "next").mkdir()
         other = book(tmp_path / "next", "```console\n$ echo ok\nok\n```\n")
         done = subprocess.run(
