@@ -92,3 +92,12 @@ def test_a_late_difference_in_a_long_output_is_numbered_as_in_the_output() -> No
     hunk = next(line for line in lines if line.startswith("@@"))
     assert hunk == "@@ -3998,7 +3998,7 @@", hunk
     assert "-changed" in lines and "+l4000" in lines
+
+
+def test_one_huge_line_is_stored_and_diffed_bounded(verify: Verify, tmp_path: Path) -> None:
+    result = verify("```console\n$ head -c 3000000 /dev/zero | tr '\\0' c; echo\nnot this\n```\n")
+    assert result.code == 1
+    command = result.latest.blocks[0].commands[0]
+    assert all(len(line) < MAX_LINE_CHARS + 100 for line in command.output.split("\n"))
+    assert all(len(line) < MAX_LINE_CHARS + 100 for line in (command.error or "").split("\n"))
+    assert _stored(tmp_path) < 50_000
