@@ -46,7 +46,7 @@ def remove_home(folder: Path) -> list[str]:
         try:
             done = subprocess.run(["umount", "--lazy", point], capture_output=True, text=True)
         except OSError:
-            break  # no umount here: the folder is left (and said so by the caller's census)
+            break  # no umount command here: the folder stays, it is not emptied
         if done.returncode == 0:
             unmounted.append(point)
     if folder.is_dir() and not _mounts_under(folder):
