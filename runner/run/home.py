@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from runner.run.tracking import end_marked
+
 PREFIX = "verify-home-"
 _OCTAL = re.compile(r"\\([0-7]{3})")
 
@@ -67,6 +69,7 @@ def clean_stale_homes(tmp: Path | None = None) -> list[str]:
                 continue  # another user's: not ours to remove
         except OSError:
             continue
+        end_marked(folder.name + "/")  # its sessions' processes (setsid, nohup...) first
         remove_home(folder)
         removed.append(str(folder))
     return removed

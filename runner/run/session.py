@@ -143,7 +143,7 @@ class Shell:
         self.depth = 0
         self.alive = True
         self.exited = False  # the shell itself ended (`exit` at its own prompt)
-        self._tracker = Tracker.create(self.token)
+        self._tracker = Tracker.create(f"{cwd.name}/{self.token}")
 
         def preexec() -> None:
             _reset_signals()
