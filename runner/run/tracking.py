@@ -6,8 +6,9 @@ Two nets, because neither catches everything alone:
 - a marker variable in the session's environment (any user): descendants inherit it unless
   they clear their environment (`env -i`).
 
-Cgroups are named `<runner pid>-<token>` under `booklab-sessions/`, so the next run removes
-those of a run that was killed (its pid is gone).
+Cgroups are named `<runner pid>-<token>` under `booklab-sessions/`, and markers start with the
+name of the run's home folder (`verify-home-<runner pid>-...`), so the next run ends what a
+killed run left (its pid is gone), with or without root.
 """
 
 from __future__ import annotations
