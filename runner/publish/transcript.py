@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from runner.model import Block, Command
-from runner.notation.patterns import Literal, PatternError, Placeholder, tokenize
+from runner.notation.patterns import PatternError, Placeholder, Text, tokenize
+from runner.publish.status import BlockState
 from runner.records import BlockResult, ChapterRun, CommandResult, merge_spans
 
 
@@ -89,10 +90,6 @@ class Step:
     duration: float = 0.0
     unwritten: bool = False  # not run, and the author's `...` stands for output not shown
 
-    @property
-    def output_lines(self) -> int:
-        return sum(len(run.lines) for run in self.output)
-
 
 @dataclass(frozen=True)
 class Transcript:
@@ -155,7 +152,7 @@ def _mark_captures(written: str, typed: str, values: dict[str, str]) -> list[Pie
     for token in tokens:
         if isinstance(token, Placeholder) and token.name and token.name in values:
             pieces.append(Piece(values[token.name], token.name))
-        elif isinstance(token, Literal):
+        elif isinstance(token, Text):
             pieces.append(Piece(token.text))
         else:
             return None
@@ -227,7 +224,7 @@ def readable(line: str, values: dict[str, str]) -> str | None:
         return line
     out: list[str] = []
     for piece in pieces:
-        if isinstance(piece, Literal):
+        if isinstance(piece, Text):
             out.append(piece.text)
         elif isinstance(piece, Placeholder) and piece.name:
             out.append(values.get(piece.name, placeholder(piece.name)))
@@ -247,7 +244,7 @@ def filled(line: str, values: dict[str, str]) -> tuple[Piece, ...]:
         return (Piece(line),)
     pieces: list[Piece] = []
     for token in tokens:
-        if isinstance(token, Literal):
+        if isinstance(token, Text):
             pieces.append(Piece(token.text))
         elif isinstance(token, Placeholder) and token.name and token.name in values:
             pieces.append(Piece(values[token.name], token.name))
@@ -286,3 +283,15 @@ def from_source(
             )
         )
     return Transcript(tuple(steps), verified=False, values=hunted)
+
+
+def for_state(state: BlockState, passing: ChapterRun | None, with_output: bool) -> Transcript:
+    """What a block shows: its passing run's transcript, else the block as written, its
+    commands filled with what `passing` (the chapter's last passing run, even a stale one)
+    captured before it; `with_output`: with the author's expected output."""
+    if state.shown is not None and state.run is not None:
+        return from_result(state.block, state.shown, state.run)
+    source = state.run or passing
+    values = captures_before(source, state.block.index)
+    nodes = source.lab.nodes if source else ()
+    return from_source(state.block, with_output=with_output, values=values, nodes=nodes)
