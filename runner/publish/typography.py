@@ -18,37 +18,34 @@ _AFTER_OPEN = re.compile(r"«[ \u00a0\u202f]*")
 _BEFORE_CLOSE = re.compile(r"[ \u00a0\u202f]*»")
 
 
+_NEEDS = re.compile(r"[:;!?«»]")
+
+
 def french_spaces(text: str) -> str:
     """Plain text with French spacing: a blank before « : ; ! ? » becomes non-breaking (none
     is added where the author wrote none: `12:45`, `http://`); « » always get one inside."""
+    if not _NEEDS.search(text):
+        return text  # most text between two tags: nothing to do, and pages are long
     text = _BEFORE_COLON.sub(NBSP + ":", text)
     text = _BEFORE_TIGHT.sub(lambda m: NNBSP + m.group(1), text)
     text = _AFTER_OPEN.sub("«" + NBSP, text)
     return _BEFORE_CLOSE.sub(NBSP + "»", text)
 
 
-_LITERAL = ("pre", "code", "kbd", "samp", "script", "style", "textarea")
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>|<!--.*?-->|<![^>]*>", re.S)
+# One pass: a literal element whole (its text stays as written), a tag (attributes untouched:
+# `data-copy` holds commands), or text between tags, the only part respaced.
+_PIECE = re.compile(
+    r"(?P<literal><(?P<name>pre|code|kbd|samp|script|style|textarea)\b[^>]*>.*?</(?P=name)\s*>)"
+    r"|(?P<comment><!--.*?-->)|(?P<tag><[^>]*>)|(?P<text>[^<]+)",
+    re.S | re.I,
+)
+
+
+def _piece(match: re.Match[str]) -> str:
+    text = match.group("text")
+    return french_spaces(text) if text is not None else match.group(0)
 
 
 def french_html(html: str) -> str:
     """`french_spaces` on the text of an HTML document, literal elements left alone."""
-    out: list[str] = []
-    pos = 0
-    literal: list[str] = []  # open literal elements, innermost last
-    for match in _TAG.finditer(html):
-        text = html[pos : match.start()]
-        out.append(text if literal else french_spaces(text))
-        out.append(match.group(0))
-        pos = match.end()
-        closing, name = match.group(1), (match.group(2) or "").lower()
-        if name not in _LITERAL or match.group(3):
-            continue
-        if closing:
-            if literal and literal[-1] == name:
-                literal.pop()
-        else:
-            literal.append(name)
-    tail = html[pos:]
-    out.append(tail if literal else french_spaces(tail))
-    return "".join(out)
+    return _PIECE.sub(_piece, html)
