@@ -23,6 +23,7 @@ class FrontMatter:
     lines: int  # how many lines of the file it takes, fences included
     lab: LabRequest | None
     timeout: float | None
+    elision: str = "..."
 
 
 def split_front_matter(text: str, path: Path) -> FrontMatter:
@@ -44,7 +45,7 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
         return FrontMatter(data, lines, None, None)
     if not isinstance(verify, dict):
         raise NotationError(where, "verify: must be a map, e.g. verify: {lab: {nodes: 4}}")
-    _only_known(verify, ("lab", "timeout"), "verify", where)
+    _only_known(verify, ("lab", "timeout", "elision"), "verify", where)
     timeout = verify.get("timeout")
     if timeout is not None and (
         isinstance(timeout, bool)
@@ -54,7 +55,12 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
     ):
         raise NotationError(where, "verify.timeout must be a positive number of seconds")
     lab = _lab_request(verify["lab"], where) if "lab" in verify else None
-    return FrontMatter(data, lines, lab, float(timeout) if timeout is not None else None)
+    elision = verify.get("elision", "...")
+    if not isinstance(elision, str) or not elision.strip() or elision != elision.strip():
+        raise NotationError(where, 'verify.elision is a marker line, e.g. elision: "...snip..."')
+    return FrontMatter(
+        data, lines, lab, float(timeout) if timeout is not None else None, elision
+    )
 
 
 def _line_of(block: str, needle: str) -> int:
@@ -79,7 +85,7 @@ def _lab_request(value: object, where: Location) -> LabRequest:
         return LabRequest()
     if not isinstance(value, dict):
         raise NotationError(where, "verify.lab must be a map: {} or {nodes: 4} or {nodes: [a, b]}")
-    _only_known(value, ("nodes", "provider"), "verify.lab", where)
+    _only_known(value, ("nodes", "provider", "images"), "verify.lab", where)
     nodes_value = value.get("nodes", [])
     if isinstance(nodes_value, bool):
         nodes_value = None
@@ -99,4 +105,21 @@ def _lab_request(value: object, where: Location) -> LabRequest:
     provider = value.get("provider")
     if provider is not None and not isinstance(provider, str):
         raise NotationError(where, "verify.lab.provider is a name, e.g. netns")
-    return LabRequest(nodes=nodes, provider=provider)
+    return LabRequest(nodes=nodes, provider=provider, images=_images(value.get("images"), where))
+
+
+_IMAGE_NAME = re.compile(r"[a-z0-9][a-z0-9._/-]*(:[\w][\w.-]{0,127})?")
+
+
+def _images(value: object, where: Location) -> tuple[tuple[str, str], ...]:
+    """`images: {alpine: busybox}`: the names the text uses, and the lab images behind them."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise NotationError(where, "verify.lab.images maps names to lab images: {alpine: busybox}")
+    for name in (*value.keys(), *value.values()):
+        if not _IMAGE_NAME.fullmatch(name):
+            raise NotationError(where, f"verify.lab.images: {name!r} is not an image name")
+    return tuple(sorted(value.items()))
