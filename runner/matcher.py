@@ -67,9 +67,7 @@ class _Solver:
         self, i: int, j: int, caps: dict[str, str]
     ) -> tuple[dict[str, str], list[tuple[int, int]]] | None:
         elided: list[tuple[int, int]] = []
-        while (
-            i < len(self.expected) and not self.repeat[i] and not _is_ellipsis(self.expected[i])
-        ):
+        while i < len(self.expected) and not self.repeat[i] and not _is_ellipsis(self.expected[i]):
             self.budget -= 1
             if j >= len(self.actual) or self.budget < 0:
                 return None

@@ -142,7 +142,9 @@ def _check_block(commands: list[ParsedCommand], options: BlockOptions, elision: 
             )
         for item in command.expected:
             if split_repeat(item.text)[1] and item.text.strip() in ("...", elision):
-                raise NotationError(item.loc, "`...` cannot be repeated: it already stands for any lines")
+                raise NotationError(
+                    item.loc, "`...` cannot be repeated: it already stands for any lines"
+                )
             try:
                 tokenize(item.text)  # each `/REGEX/` is compiled here; the line when matched
             except PatternError as exc:
@@ -192,7 +194,7 @@ def _check_names(blocks: list[Block]) -> None:
                             "output captures it; capture it in an expected line first",
                         )
             for item in command.expected:
-                text, repeated = split_repeat(item.text)
+                repeated = split_repeat(item.text)[1]
                 if repeated and any(name not in known for name in _captures(item)):
                     raise NotationError(
                         item.loc,

@@ -58,9 +58,7 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
     elision = verify.get("elision", "...")
     if not isinstance(elision, str) or not elision.strip() or elision != elision.strip():
         raise NotationError(where, 'verify.elision is a marker line, e.g. elision: "...snip..."')
-    return FrontMatter(
-        data, lines, lab, float(timeout) if timeout is not None else None, elision
-    )
+    return FrontMatter(data, lines, lab, float(timeout) if timeout is not None else None, elision)
 
 
 def _line_of(block: str, needle: str) -> int:

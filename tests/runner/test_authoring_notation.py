@@ -65,7 +65,9 @@ def test_order_any_lists_every_line_that_found_no_match() -> None:
 
 
 def test_a_chapter_declares_its_own_elision_marker() -> None:
-    chapter = parse('---\nverify:\n  elision: "...snip..."\n---\n```console\n$ seq 5\n1\n...snip...\n5\n```\n')
+    chapter = parse(
+        '---\nverify:\n  elision: "...snip..."\n---\n```console\n$ seq 5\n1\n...snip...\n5\n```\n'
+    )
     assert chapter.elision == "...snip..."
     lines = [matcher_line(e.text, chapter.elision) for e in chapter.blocks[0].commands[0].expected]
     assert lines == ["1", "...", "5"]
@@ -112,7 +114,10 @@ def test_unchecked_is_a_flag_without_expected_output() -> None:
 
 
 def test_images_are_declared_under_the_lab() -> None:
-    chapter = parse("---\nverify:\n  lab:\n    nodes: 1\n    images: {alpine: busybox, 'nginx:1.11': web}\n---\n")
+    chapter = parse(
+        "---\nverify:\n  lab:\n    nodes: 1\n"
+        "    images: {alpine: busybox, 'nginx:1.11': web}\n---\n"
+    )
     assert chapter.lab is not None
     assert chapter.lab.images == (("alpine", "busybox"), ("nginx:1.11", "web"))
     err = error_of("---\nverify:\n  lab: {images: [alpine]}\n---\n")
@@ -124,6 +129,9 @@ def test_images_are_declared_under_the_lab() -> None:
 # --- fences CommonMark does not see ---------------------------------------------------------
 
 
+_NESTED = "        ```console\n        $ echo in-note\n        in-note\n        ```\n"
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -131,9 +139,9 @@ def test_images_are_declared_under_the_lab() -> None:
         "!!! note\n\n    ```console\n    $ echo in-note\n    in-note\n    ```\n",
         '=== "Linux"\n    ```console\n    $ echo in-note\n    in-note\n    ```\n',
         '??? tip "Plus"\n    ```console\n    $ echo in-note\n    in-note\n    ```\n',
-        '???+ tip\n    ```console\n    $ echo in-note\n    in-note\n    ```\n',
-        '=== "A"\n    !!! note\n        ```console\n        $ echo in-note\n        in-note\n        ```\n',
-        '- item\n\n    !!! note\n        ```console\n        $ echo in-note\n        in-note\n        ```\n',
+        "???+ tip\n    ```console\n    $ echo in-note\n    in-note\n    ```\n",
+        '=== "A"\n    !!! note\n' + _NESTED,
+        "- item\n\n    !!! note\n" + _NESTED,
     ],
     ids=["admonition", "admonition-blank", "tab", "details", "details-open", "nested", "list"],
 )
@@ -151,7 +159,7 @@ def test_console_blocks_inside_material_containers_are_verified(text: str) -> No
         ("Intro.\n    ```console\n    $ true\n    ```\n", 2),  # lazy paragraph continuation
         ("Intro.\n\n    ```console\n    $ true\n    ```\n", 3),  # indented code block
         ("<div>\n```console\n$ true\n```\n</div>\n", 2),  # an HTML block
-        ('<div markdown>\n```console\n$ true\n```\n</div>\n', 2),  # md_in_html
+        ("<div markdown>\n```console\n$ true\n```\n</div>\n", 2),  # md_in_html
         ("```{.console}\n$ true\n```\n", 1),  # superfences' attribute form
         ("``` Console\n$ true\n```\n", 1),  # not the language `console`
         ("> quote\n    ```console\n    $ true\n    ```\n", 2),  # lazy line of a quote
@@ -164,7 +172,9 @@ def test_a_console_fence_commonmark_does_not_see_is_refused(text: str, line: int
 
 
 def test_fences_shown_inside_another_fence_or_a_comment_are_not_blocks() -> None:
-    chapter = parse("````markdown\n```console\n$ true\n```\n````\n\n<!--\n```console\n$ x\n```\n-->\n")
+    chapter = parse(
+        "````markdown\n```console\n$ true\n```\n````\n\n<!--\n```console\n$ x\n```\n-->\n"
+    )
     assert chapter.blocks == ()
 
 
