@@ -37,6 +37,7 @@ from runner.records import (
     chapter_hash,
 )
 from runner.run.session import SessionLost, Shell
+from runner.update import Outcome
 
 BACKOFF_START, BACKOFF_MAX = 0.1, 2.0
 
@@ -50,18 +51,6 @@ class Progress:
     block_done: Callable[[Block, BlockResult], None] = lambda _b, _r: None
     # The full output of a command's last attempt (results may keep less), for `--update`.
     outcome: Callable[[Outcome], None] = lambda _o: None
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one command really did, in full: what `verify --update` rewrites from."""
-
-    block: int  # index of the block in the chapter
-    command: int  # index of the command in its block
-    output: str  # normalised, whole
-    status: int | None
-    # The output or the exit status did not match (not a timeout, a lost session...).
-    mismatch: bool
 
 
 @dataclass
@@ -294,7 +283,9 @@ def _run_command(
         # one more attempt is made there.
         time.sleep(min(pause, left))
         pause = min(pause * 2, BACKOFF_MAX)
-    ctx.progress.outcome(Outcome(block.index, number, output, result.status, mismatch))
+    ctx.progress.outcome(
+        Outcome(block.index, number, output, result.status, result.error is None, mismatch)
+    )
     if block.options.unchecked and result.error is None:
         result = replace(result, output="", elided=())  # neither checked nor shown
     return result, mismatch
