@@ -36,6 +36,7 @@ from runner.notation.transcript import match_prompt
 # replace text that only looks like them.
 MIN_WRITTEN_BACK = 4
 _STATUS = re.compile(r"\[\d{1,3}\]")
+_INSERT, _DROP = 2, 3
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,9 @@ class _Step:
 
 
 def _align(written: Sequence[str], lines: Sequence[str], known: Mapping[str, str]) -> list[_Step]:
-    """The cheapest alignment: output lines written in and expected lines dropped cost 1,
-    a kept line, `...` or a repeated line absorbing output cost 0."""
+    """The cheapest alignment: an output line written in costs 2, an expected line dropped 3
+    (so that, of two equal rewrites, the one keeping the author's lines wins), a kept line,
+    `...` or a repeated line absorbing output 0."""
     m, n = len(written), len(lines)
     patterns = []
     for text in written:
@@ -86,7 +88,7 @@ def _align(written: Sequence[str], lines: Sequence[str], known: Mapping[str, str
             cache[(i, j)] = pattern is not None and pattern.fullmatch(lines[j]) is not None
         return cache[(i, j)]
 
-    inf = m + n + 1
+    inf = _DROP * (m + n + 1)
     cost = [[inf] * (n + 1) for _ in range(m + 1)]
     cost[m][n] = 0
     for i in range(m, -1, -1):
@@ -95,14 +97,14 @@ def _align(written: Sequence[str], lines: Sequence[str], known: Mapping[str, str
                 continue
             best = inf
             if j < n:
-                best = min(best, 1 + cost[i][j + 1])  # write the output line in
+                best = min(best, _INSERT + cost[i][j + 1])  # write the output line in
             if i < m:
                 if kinds[i] in ("dots", "repeat"):
                     best = min(best, cost[i + 1][j])  # it stands for nothing more
                     if j < n and (kinds[i] == "dots" or fits(i, j)):
                         best = min(best, cost[i][j + 1])  # it stands for this line too
                 else:
-                    best = min(best, 1 + cost[i + 1][j])  # drop the expected line
+                    best = min(best, _DROP + cost[i + 1][j])  # drop the expected line
                     if j < n and fits(i, j):
                         best = min(best, cost[i + 1][j + 1])
             cost[i][j] = best
@@ -124,7 +126,7 @@ def _align(written: Sequence[str], lines: Sequence[str], known: Mapping[str, str
         elif i < m and kinds[i] != "line" and here == cost[i + 1][j]:
             steps.append(_Step("keep", i, -1))
             i += 1
-        elif i < m and kinds[i] == "line" and here == 1 + cost[i + 1][j]:
+        elif i < m and kinds[i] == "line" and here == _DROP + cost[i + 1][j]:
             steps.append(_Step("drop", i, -1))
             i += 1
         else:
@@ -196,6 +198,11 @@ def _new_expected(
                 key_at = len(out)
         elif step.kind == "insert":
             out.append(literal_line(lines[step.j], caps, elision, prompt))
+    if not _matches(out, outcome.output, known, elision):
+        # Kept lines that disagree with each other (one capture, two values): write the
+        # output as it is, with only the values known before this command named.
+        out = [literal_line(line, known, elision, prompt) for line in lines]
+        key_at = min(command.expected_before_key, len(out))
     if command.key is not None:
         out.insert(key_at, command.key)
     want = command.status or 0
@@ -206,6 +213,13 @@ def _new_expected(
     if status is not None:
         out.append(f"[{status}]")
     return out
+
+
+def _matches(written: list[str], output: str, known: dict[str, str], elision: str) -> bool:
+    try:
+        return match([matcher_line(t, elision) for t in written], output, known).ok
+    except PatternError:
+        return False
 
 
 def _region(block: Block, c: int, lines: list[str]) -> tuple[int, int]:

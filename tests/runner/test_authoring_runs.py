@@ -36,7 +36,7 @@ def test_until_stops_at_once_on_a_usage_error_or_a_missing_command(verify: Verif
     usage = (
         '```console until="60"\n'
         "$ bash -c \"echo 'unknown flag: --nope'; "
-        "echo \\\"See 'docker ps --help'.\\\"; exit 125\"\n"
+        'echo \\"See \'docker ps --help\'.\\"; exit 125"\n'
         "web\n```\n"
     )
     result = verify(usage)
