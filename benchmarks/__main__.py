@@ -1,4 +1,4 @@
-"""Run the benchmarks: the runner, the lab, the site. `python -m benchmarks [runner|lab|site]`."""
+"""Run the benchmarks: the runner, the lab, the site. `python -m benchmarks [runner|lab|site|authoring]`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ SUITES = {
     "runner": "benchmarks.runner_bench",
     "lab": "benchmarks.lab_bench",
     "site": "benchmarks.site_bench",
+    "authoring": "benchmarks.authoring_bench",
 }
 
 
