@@ -1,4 +1,4 @@
-"""Run the benchmarks: the runner, the lab, the site. `python -m benchmarks [runner|lab|site|authoring]`."""
+"""Run the benchmarks. `python -m benchmarks [runner|lab|site|authoring]`."""
 
 from __future__ import annotations
 
