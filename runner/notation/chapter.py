@@ -83,7 +83,10 @@ def parse_chapter(path: Path, text: str | None = None) -> Chapter:
 
 
 # A line that opens a console fence, however written: ```console, ~~~ console, ```{.console}
-_CONSOLE_FENCE = re.compile(r"[ \t>]*(`{3,}|~{3,})[ \t]*\{?[ \t]*\.?console\b", re.IGNORECASE)
+# (after quote markers, or a definition list's `:`, which CommonMark does not know).
+_CONSOLE_FENCE = re.compile(
+    r"[ \t>]*(?::[ \t]+)?(`{3,}|~{3,})[ \t]*\{?[ \t]*\.?console\b", re.IGNORECASE
+)
 
 
 def _refuse_unseen_fences(tokens: list[Token], lines: list[str], path: Path) -> None:
@@ -108,9 +111,9 @@ def _refuse_unseen_fences(tokens: list[Token], lines: list[str], path: Path) -> 
         raise NotationError(
             Location(path, number + 1),
             "this console block is not seen as a fenced block (it follows a paragraph line "
-            "without a blank line, sits in an HTML block or an indented code block, or is not "
-            "written ```console): it would be published unverified; put a blank line before "
-            "it, indent it as its container's content, or write ```console",
+            "without a blank line, sits in an HTML block, an indented code block or a "
+            "definition list, or is not written ```console): it would be published "
+            "unverified; put a blank line before it, move it out, or write ```console",
         )
 
 

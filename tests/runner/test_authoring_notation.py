@@ -163,6 +163,7 @@ def test_console_blocks_inside_material_containers_are_verified(text: str) -> No
         ("```{.console}\n$ true\n```\n", 1),  # superfences' attribute form
         ("``` Console\n$ true\n```\n", 1),  # not the language `console`
         ("> quote\n    ```console\n    $ true\n    ```\n", 2),  # lazy line of a quote
+        ("Terme\n:   ```console\n    $ true\n    ```\n", 2),  # a definition list (def_list)
     ],
 )
 def test_a_console_fence_commonmark_does_not_see_is_refused(text: str, line: int) -> None:
