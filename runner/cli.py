@@ -189,6 +189,13 @@ def verify(options: argparse.Namespace) -> int:
         to_run.append(item)
     done, lab_errors = _run_chapters(to_run, options, version, reporter)
     runs = [d.run for d in done]
+    if options.jobs > 1 or options.shard is not None:
+        passed = sum(1 for run in runs if run.status == "passed")
+        reporter.console.print(
+            f"{len(planned)} chapters: {passed} passed, {len(runs) - passed} failed, "
+            f"{len(planned) - len(to_run)} cached"
+            + (f", {len(lab_errors)} whose lab could not start" if lab_errors else "")
+        )
     if options.junit:
         write_junit(options.junit, runs)
     if lab_errors:
@@ -224,6 +231,8 @@ def _run_chapters(
 
     def work(item: Planned, cancel: threading.Event) -> Done:
         finished = _run_one(item, options, version, reporter, cancel, (lock, sessions))
+        if cancel.is_set():
+            raise Cancelled(f"{item.path}: interrupted")  # a cut-short run is not recorded
         item.store.save(finished.run)
         with lock:
             reporter.chapter_done(item.key, item.path, finished.run)

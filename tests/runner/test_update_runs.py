@@ -148,3 +148,38 @@ def test_bad_shard_and_jobs_are_usage_errors(tmp_path: Path) -> None:
     _book(tmp_path, 1)
     for bad in (["--shard", "4/3"], ["--shard", "0/2"], ["--shard", "x"], ["-j", "0"]):
         assert main(["verify", str(tmp_path / "docs"), *bad]) == 2
+
+
+def test_an_interrupted_parallel_run_ends_every_session(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\n")
+    (tmp_path / "docs").mkdir()
+    markers = ["4242.125", "4242.375"]
+    for n, marker in enumerate(markers):
+        (tmp_path / "docs" / f"c{n}.md").write_text(f"```console\n$ sleep {marker}\n```\n")
+
+    def pids(marker: str) -> list[str]:
+        found = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True)
+        return found.stdout.split()
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runner", "verify", str(tmp_path / "docs"), "-j", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 60  # only bounds a hang
+    while not all(pids(m) for m in markers):
+        assert time.monotonic() < deadline, "the chapters never started"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out
+    while any(pids(m) for m in markers):
+        assert time.monotonic() < deadline + 60, "sessions left behind"
+        time.sleep(0.05)
+    assert not (tmp_path / "verified").exists()
