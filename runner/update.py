@@ -182,22 +182,28 @@ def _new_expected(
     caps = dict(known)
     out: list[str] = []
     key_at = 0  # how many new lines come before the key
+    dropped: list[int] = []  # expected lines dropped since the last kept one
     for step in steps:
-        if step.kind == "keep":
-            text = command.expected[step.i].text
-            if step.j >= 0:
-                try:
-                    pattern, groups = compile_line(written[step.i], caps)
-                    found = pattern.fullmatch(lines[step.j])
-                    if found is not None and groups:
-                        caps.update({name: found.group(g) for g, name in groups.items()})
-                except PatternError:
-                    pass
-            out.append(text)
-            if step.i < command.expected_before_key:
-                key_at = len(out)
-        elif step.kind == "insert":
-            out.append(literal_line(lines[step.j], caps, elision, prompt))
+        if step.kind == "drop":
+            dropped.append(step.i)
+            continue
+        if step.kind == "insert":
+            merged = None
+            if dropped:
+                # A line replaced by another: keep what of it still fits, word by word (the
+                # `{{ id }}` of a table row that gained a column).
+                i = dropped.pop(0)
+                old = command.expected[i].text
+                merged = _merge_words(old, lines[step.j], caps, elision, prompt)
+            out.append(merged or literal_line(lines[step.j], caps, elision, prompt))
+            _learn_line(out[-1], lines[step.j], caps, elision)
+            continue
+        dropped.clear()
+        out.append(command.expected[step.i].text)
+        if step.j >= 0:
+            _learn_line(written[step.i], lines[step.j], caps, elision)
+        if step.i < command.expected_before_key:
+            key_at = len(out)
     if not _matches(out, outcome.output, known, elision):
         # Kept lines that disagree with each other (one capture, two values): write the
         # output as it is, with only the values known before this command named.
@@ -213,6 +219,81 @@ def _new_expected(
     if status is not None:
         out.append(f"[{status}]")
     return out
+
+
+_TOKEN = re.compile(r"(?:\{\{.*?\}\}|\S)+")
+
+
+def _learn_line(written: str, line: str, caps: dict[str, str], elision: str) -> None:
+    """Add to `caps` what an expected line captures from the output line it matches."""
+    try:
+        pattern, groups = compile_line(matcher_line(written, elision), caps)
+    except PatternError:
+        return
+    found = pattern.fullmatch(line)
+    if found is not None and groups and not split_repeat(written)[1]:
+        caps.update({name: found.group(g) for g, name in groups.items()})
+
+
+def _merge_words(
+    old: str, line: str, caps: dict[str, str], elision: str, prompt: str | None
+) -> str | None:
+    """`line` written with the words of `old` that still fit it (placeholders, `[..]`), or
+    None when no such word is worth keeping."""
+    tokens = _TOKEN.findall(old)
+    words = list(re.finditer(r"\S+", line))
+    patterns = []
+    plain: list[bool] = []
+    for token in tokens:
+        try:
+            plain.append(all(isinstance(p, Literal) for p in tokenize(token)))
+            patterns.append(compile_line(token, caps)[0])
+        except PatternError:
+            plain.append(True)
+            patterns.append(None)
+    m, n = len(tokens), len(words)
+    best = [[0] * (n + 1) for _ in range(m + 1)]
+    for i in range(m - 1, -1, -1):
+        for j in range(n - 1, -1, -1):
+            pattern = patterns[i]
+            fit = pattern is not None and pattern.fullmatch(words[j].group()) is not None
+            best[i][j] = max(best[i + 1][j], best[i][j + 1], 1 + best[i + 1][j + 1] if fit else 0)
+    chosen: dict[int, str] = {}
+    i = j = 0
+    while i < m and j < n:
+        pattern = patterns[i]
+        fit = pattern is not None and pattern.fullmatch(words[j].group()) is not None
+        if fit and best[i][j] == 1 + best[i + 1][j + 1]:
+            chosen[j] = tokens[i]
+            i, j = i + 1, j + 1
+        elif best[i][j] == best[i + 1][j]:
+            i += 1
+        else:
+            j += 1
+    if all(plain[tokens.index(token)] for token in chosen.values()):
+        return None  # nothing but literal words: the line as printed says the same
+    pieces: list[str] = []
+    pos = 0
+    for k, word in enumerate(words):
+        pieces.append(line[pos : word.start()])
+        text = word.group()
+        pieces.append(chosen.get(k, literal_line(text, caps, elision, None)))
+        pos = word.end()
+    pieces.append(line[pos:])
+    merged = "".join(pieces)
+    try:
+        pattern, _ = compile_line(matcher_line(merged, elision), caps)
+    except PatternError:
+        return None
+    stripped = merged.strip()
+    if (
+        match_prompt(merged, prompt) is not None
+        or split_repeat(merged)[1]
+        or stripped in ("...", elision, "^C", "^D")
+        or _STATUS.fullmatch(stripped)
+    ):
+        return None
+    return merged if pattern.fullmatch(line) is not None else None
 
 
 def _matches(written: list[str], output: str, known: dict[str, str], elision: str) -> bool:

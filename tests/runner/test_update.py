@@ -67,6 +67,26 @@ def test_captured_values_are_written_back_as_their_names() -> None:
     assert "k3j2h1g0f9" not in new
 
 
+def test_a_row_that_gained_a_column_keeps_its_captures() -> None:
+    text = (
+        "```console\n$ docker node ls\n"
+        "ID                            HOSTNAME   STATUS    AVAILABILITY   MANAGER STATUS\n"
+        "{{ id_01 }} *   node-01    Ready     Active         Leader\n"
+        "{{ id_02 }}     node-02    [..]      Active\n```\n"
+        "```console\n$ docker node inspect {{ id_02 }} -f '{{.ID}}'\n{{ id_02 }}\n```\n"
+    )
+    output = (
+        "ID                            HOSTNAME   STATUS    AVAILABILITY   MANAGER STATUS   "
+        "ENGINE VERSION\n"
+        "k1k1k1k1k1k1 *   node-01    Ready     Active         Leader           20.10.5\n"
+        "k2k2k2k2k2k2     node-02    Down      Active                          20.10.5"
+    )
+    new = updated(text, outcome(0, 0, output), passed(1, 0, "k2k2k2k2k2k2"))
+    assert "{{ id_01 }} *   node-01    Ready     Active         Leader           20.10.5\n" in new
+    assert "{{ id_02 }}     node-02    [..]      Active                          20.10.5\n" in new
+    assert "k1k1" not in new and "k2k2" not in new
+
+
 def test_exit_status_is_added_changed_or_removed() -> None:
     text = "```console\n$ a\n$ b\n[2]\n$ c\n[1]\n```\n"
     new = updated(text, outcome(0, 0, "", 3), outcome(0, 1, "", 4), outcome(0, 2, "", 0))
