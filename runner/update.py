@@ -24,6 +24,7 @@ from runner.model import Block, Chapter, Command
 from runner.notation.errors import NotationError
 from runner.notation.patterns import (
     Literal,
+    Pattern,
     PatternError,
     compile_line,
     matcher_line,
@@ -242,15 +243,16 @@ def _merge_words(
     None when no such word is worth keeping."""
     tokens = _TOKEN.findall(old)
     words = list(re.finditer(r"\S+", line))
-    patterns = []
+    patterns: list[Pattern | None] = []
     plain: list[bool] = []
     for token in tokens:
         try:
-            plain.append(all(isinstance(p, Literal) for p in tokenize(token)))
-            patterns.append(compile_line(token, caps)[0])
+            literal = all(isinstance(p, Literal) for p in tokenize(token))
+            pattern: Pattern | None = compile_line(token, caps)[0]
         except PatternError:
-            plain.append(True)
-            patterns.append(None)
+            literal, pattern = True, None
+        plain.append(literal)
+        patterns.append(pattern)
     m, n = len(tokens), len(words)
     best = [[0] * (n + 1) for _ in range(m + 1)]
     for i in range(m - 1, -1, -1):
