@@ -191,7 +191,7 @@ def verify(options: argparse.Namespace) -> int:
         to_run.append(item)
     done, lab_errors = _run_chapters(to_run, options, version, reporter)
     runs = [d.run for d in done]
-    if options.jobs > 1 or options.shard is not None:
+    if len(planned) > 1 and (options.jobs > 1 or options.shard is not None):
         passed = sum(1 for run in runs if run.status == "passed")
         reporter.console.print(
             f"{len(planned)} chapters: {passed} passed, {len(runs) - passed} failed, "
