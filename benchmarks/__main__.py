@@ -1,4 +1,6 @@
-"""Run the benchmarks. `python -m benchmarks [runner|lab|site|authoring]`."""
+"""Run the benchmarks: the runner, output sizes, the lab, the site, authors and CI.
+
+`python -m benchmarks [runner|output|lab|site|authoring]`."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import sys
 
 SUITES = {
     "runner": "benchmarks.runner_bench",
+    "output": "benchmarks.output_bench",
     "lab": "benchmarks.lab_bench",
     "site": "benchmarks.site_bench",
     "authoring": "benchmarks.authoring_bench",

@@ -21,13 +21,15 @@ from runner.chapters import find_chapters
 from runner.lab.base import Lab, LabError
 from runner.model import Block, Chapter
 from runner.notation import NotationError, parse_chapter
-from runner.records import ChapterRun, ResultsError, chapter_hash
+from runner.records import ChapterRecord, ChapterRun, ResultsError, chapter_hash
 from runner.run.batch import Cancelled, parse_shard, run_all, shard
 from runner.run.execute import RunContext, run_chapter
+from runner.run.home import clean_stale_homes
 from runner.run.junit import write_junit
 from runner.run.report import Reporter
 from runner.run.session import Shell
-from runner.store import ResultStore, atomic_write
+from runner.run.tracking import clean_stale as clean_stale_sessions
+from runner.store import ResultStore, atomic_write, writable_problem
 from runner.update import Outcome, recheck_source, rewrite, unified_diff
 from runner.version import runner_version
 
@@ -42,9 +44,13 @@ DEFAULT_JOBS = min(2, os.cpu_count() or 1)
 class Interrupted(BaseException):
     """SIGTERM/SIGHUP, turned into an exception so that every `finally` (lab teardown) runs."""
 
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
 
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
-    raise Interrupted(signal.Signals(signum).name)
+    raise Interrupted(signum)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,8 +70,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return verify(options)
     except (KeyboardInterrupt, Interrupted) as exc:
-        print(f"\ninterrupted ({exc or 'Ctrl-C'}); the lab was torn down", file=sys.stderr)
-        return 130
+        # The shell's convention: 128 + the signal's number (130 Ctrl-C, 143 SIGTERM).
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        print(
+            f"\ninterrupted ({name}): sessions ended, lab removed, nothing of this run recorded",
+            file=sys.stderr,
+        )
+        return 128 + signum
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -159,7 +171,8 @@ def verify(options: argparse.Namespace) -> int:
             reporter.error(f"{exc}\n(fix the notation; the reference is NOTATION.md)")
             return EXIT_ERROR
         if not chapter.blocks:
-            continue  # prose only: nothing to verify, nothing to record
+            reporter.note(f"{path}: no console block, nothing to verify")
+            continue  # nothing to record either
         store = ResultStore.for_chapter(path, options.results)
         planned.append(
             Planned(path, chapter, store, store.key(path), _lab_key(chapter, options.provider))
@@ -169,14 +182,24 @@ def verify(options: argparse.Namespace) -> int:
         total = len(planned)
         planned = shard(planned, lambda item: item.key, k, n)
         reporter.console.print(f"shard {k}/{n}: {len(planned)} of {total} chapters")
+    # Then what can be checked of where results go, before any lab starts.
+    problem = writable_problem(
+        [item.store.folder for item in planned], options.junit, options.results
+    )
+    if problem is not None:
+        reporter.error(problem)
+        return EXIT_ERROR
+    for leftover in [*clean_stale_homes(), *clean_stale_sessions()]:
+        reporter.note(f"removed what a killed run left: {leftover}")
     version = runner_version()
     to_run: list[Planned] = []
     for item in planned:
         try:
             record = item.store.load(item.key)
         except ResultsError as exc:
-            reporter.error(str(exc))
-            return EXIT_ERROR
+            aside = item.store.set_aside(item.key)
+            reporter.error(f"{exc}; moved aside to {aside}, the chapter runs as if never run")
+            record = ChapterRecord()
         passing = record.passing
         if (
             not options.force
@@ -189,7 +212,7 @@ def verify(options: argparse.Namespace) -> int:
             reporter.cached(item.key, passing)
             continue
         to_run.append(item)
-    done, lab_errors = _run_chapters(to_run, options, version, reporter)
+    done, lab_errors, unsaved = _run_chapters(to_run, options, version, reporter)
     runs = [d.run for d in done]
     if len(planned) > 1 and (options.jobs > 1 or options.shard is not None):
         passed = sum(1 for run in runs if run.status == "passed")
@@ -199,45 +222,68 @@ def verify(options: argparse.Namespace) -> int:
             + (f", {len(lab_errors)} whose lab could not start" if lab_errors else "")
         )
     if options.junit:
-        write_junit(options.junit, runs)
+        try:
+            write_junit(options.junit, runs)
+        except OSError as exc:
+            reporter.error(f"the JUnit report could not be written to {options.junit}: {exc}")
+            unsaved = True
+    if not planned:
+        reporter.note("nothing to verify")
     if lab_errors:
         return EXIT_ERROR  # nothing rewritten: the run could not start
-    failed = any(run.status != "passed" for run in runs)
     if options.update:
-        return _update(done, options, reporter)
+        code = _update(done, options, reporter)
+        return EXIT_ERROR if unsaved else code
+    if unsaved:
+        return EXIT_ERROR
+    failed = any(run.status != "passed" for run in runs)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _save(item: Planned, run: ChapterRun, reporter: Reporter) -> bool:
+    try:
+        item.store.save(run)
+    except (OSError, ResultsError) as exc:
+        # The verdict stands; what could not be kept is said, and the run exits 2.
+        reporter.error(f"{item.path}: the results could not be written: {exc}")
+        return False
+    return True
 
 
 def _run_chapters(
     items: list[Planned], options: argparse.Namespace, version: str, reporter: Reporter
-) -> tuple[list[Done], list[str]]:
-    """Run the chapters, one by one or `-j` at once; (what ran, in book order; lab errors)."""
+) -> tuple[list[Done], list[str], bool]:
+    """Run the chapters, one by one or `-j` at once; (what ran, in book order; lab errors;
+    whether some results could not be written)."""
     done: list[Done] = []
+    unsaved = False
     if options.jobs == 1 or len(items) <= 1:
         for item in items:
             try:
                 finished = _run_one(item, options, version, reporter, None, None)
             except LabError as exc:
                 reporter.error(f"{item.path}: the lab cannot start here: {exc}")
-                return done, [str(exc)]
+                return done, [str(exc)], unsaved
             finally:
                 reporter.stop()
-            item.store.save(finished.run)
             reporter.chapter_done(item.key, item.path, finished.run)
+            unsaved = not _save(item, finished.run, reporter) or unsaved
             done.append(finished)
-        return done, []
+        return done, [], unsaved
     # Several at once: no live status line; each chapter's account printed whole.
     reporter.live = False
     lock = threading.Lock()
+    failed_saves: list[str] = []
     sessions: list[dict[str, Shell]] = []
 
     def work(item: Planned, cancel: threading.Event) -> Done:
         finished = _run_one(item, options, version, reporter, cancel, (lock, sessions))
         if cancel.is_set():
             raise Cancelled(f"{item.path}: interrupted")  # a cut-short run is not recorded
-        item.store.save(finished.run)
         with lock:
             reporter.chapter_done(item.key, item.path, finished.run)
+            if not _save(item, finished.run, reporter):
+                failed_saves.append(item.key)
         return finished
 
     def close_sessions() -> None:
@@ -255,7 +301,7 @@ def _run_chapters(
             raise result
         else:
             done.append(result)
-    return done, errors
+    return done, errors, bool(failed_saves)
 
 
 def _update(done: list[Done], options: argparse.Namespace, reporter: Reporter) -> int:

@@ -31,10 +31,6 @@ class ExpectLine:
     text: str
     loc: Location
 
-    @property
-    def is_ellipsis(self) -> bool:
-        return self.text.strip() == "..."
-
 
 @dataclass(frozen=True)
 class Command:
@@ -95,6 +91,14 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Heading:
+    """A `##` to `######` heading: the section the blocks after it sit under."""
+
+    loc: Location
+    text: str
+
+
+@dataclass(frozen=True)
 class LabRequest:
     """What a chapter asks of the lab in its front matter (`verify: {lab: ...}`)."""
 
@@ -113,3 +117,6 @@ class Chapter:
     blocks: tuple[Block, ...] = field(default_factory=tuple)
     elision: str = "..."  # the line that stands for zero or more lines (`verify.elision`)
     front_matter: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    headings: tuple[Heading, ...] = ()
+    # The Markdown of the opening paragraphs: between the title and the first section or block.
+    intro: tuple[str, ...] = ()

@@ -23,9 +23,9 @@ from runner.matcher import match
 from runner.model import Block, Chapter, Command
 from runner.notation.errors import NotationError
 from runner.notation.patterns import (
-    Literal,
     Pattern,
     PatternError,
+    Text,
     compile_line,
     matcher_line,
     split_repeat,
@@ -146,7 +146,7 @@ def _reads_as_notation(line: str, elision: str, prompt: str | None) -> bool:
     if _STATUS.fullmatch(stripped) or split_repeat(line)[1]:
         return True
     try:
-        return not all(isinstance(piece, Literal) for piece in tokenize(line))
+        return not all(isinstance(piece, Text) for piece in tokenize(line))
     except PatternError:
         return True
 
@@ -247,7 +247,7 @@ def _merge_words(
     plain: list[bool] = []
     for token in tokens:
         try:
-            literal = all(isinstance(p, Literal) for p in tokenize(token))
+            literal = all(isinstance(p, Text) for p in tokenize(token))
             pattern: Pattern | None = compile_line(token, caps)[0]
         except PatternError:
             literal, pattern = True, None

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import platform
 import re
-import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ from runner.notation.patterns import (
     substitute,
     tokenize,
 )
+from runner.notation.shellsyntax import LineReader
 from runner.records import (
     BlockResult,
     BlockStatus,
@@ -36,6 +36,8 @@ from runner.records import (
     block_hash,
     chapter_hash,
 )
+from runner.run.home import make_home, remove_home
+from runner.run.output import cap_output
 from runner.run.session import SessionLost, Shell
 from runner.update import Outcome
 
@@ -49,7 +51,7 @@ class Progress:
     block: Callable[[Block], None] = lambda _b: None
     command: Callable[[Command, str], None] = lambda _c, _t: None
     block_done: Callable[[Block, BlockResult], None] = lambda _b, _r: None
-    # The full output of a command's last attempt (results may keep less), for `--update`.
+    # The full output of a command's last attempt (results keep a capped copy), for --update.
     outcome: Callable[[Outcome], None] = lambda _o: None
 
 
@@ -65,6 +67,7 @@ class RunContext:
     base_env: dict[str, str]
     progress: Progress = field(default_factory=Progress)
     captures: dict[str, str] = field(default_factory=dict)
+    captured_at: dict[str, str] = field(default_factory=dict)  # name -> file:line
     sessions: dict[str, Shell] = field(default_factory=dict)
     lost: dict[str, str] = field(default_factory=dict)  # session -> why it was lost
     # Go on with a block after a command whose output or status did not match (--update).
@@ -75,26 +78,26 @@ def run_chapter(ctx: RunContext) -> ChapterRun:
     started = datetime.now(UTC)
     t0 = time.monotonic()
     results: list[BlockResult] = []
-    with tempfile.TemporaryDirectory(prefix="verify-home-") as home:
-        try:
-            for block in ctx.chapter.blocks:
-                ctx.progress.block(block)
-                result = _run_block(ctx, block, Path(home))
-                if block.options.hidden and result.status == "failed":
-                    # Later blocks would fail for misleading reasons (no daemon, no file...).
-                    name = block.options.session
-                    line = next((c.line for c in result.commands if c.error), block.loc.line)
-                    ctx.lost.setdefault(
-                        name,
-                        f"the hidden block at {block.loc} failed at "
-                        f"{block.loc.path}:{line}; the later blocks of session {name!r} "
-                        "were not run",
-                    )
-                ctx.progress.block_done(block, result)
-                results.append(result)
-        finally:
-            for shell in ctx.sessions.values():
-                shell.close()
+    home = make_home()
+    try:
+        for block in ctx.chapter.blocks:
+            ctx.progress.block(block)
+            result = _run_block(ctx, block, home)
+            if block.options.hidden and result.status == "failed":
+                # Later blocks would fail for misleading reasons (no daemon, no file...).
+                name = block.options.session
+                line = next((c.line for c in result.commands if c.error), block.loc.line)
+                ctx.lost.setdefault(
+                    name,
+                    f"the hidden block at {block.loc} failed at {block.loc.path}:{line}; "
+                    f"the later blocks of session {name!r} were not run",
+                )
+            ctx.progress.block_done(block, result)
+            results.append(result)
+    finally:
+        for shell in ctx.sessions.values():
+            shell.close()
+        remove_home(home)  # after the sessions: nothing of theirs holds it any more
     failed = any(r.status in ("failed", "blocked") for r in results)
     lab_info = ctx.lab.info() if ctx.lab else LabInfo(provider="none", kernel=platform.release())
     return ChapterRun(
@@ -219,12 +222,8 @@ def _captured_at(chapter: Chapter, name: str) -> str:
                 except PatternError:
                     continue
                 if any(isinstance(p, Placeholder) and p.name == name for p in pieces):
-                    state = (
-                        f", in a block with skip={block.options.skip!r}"
-                        if block.options.skip
-                        else ""
-                    )
-                    return f"{item.loc}{state}"
+                    skip = block.options.skip
+                    return f"{item.loc}" + (f", in a block with skip={skip!r}" if skip else "")
     return "nowhere"
 
 
@@ -253,6 +252,9 @@ def _run_command(
             attempts=0,
         )
         return never, False
+    unfinished = _unfinished_by(ctx, command, typed)
+    if unfinished is not None:
+        return _command_result(command, typed, "", None, 0.0, error=unfinished), False
     expected = [matcher_line(e.text, ctx.chapter.elision) for e in command.expected]
     until = block.options.until
     deadline = time.monotonic() + until if until is not None else None
@@ -267,6 +269,7 @@ def _run_command(
         result = replace(result, attempts=attempts, prompt=substitute(command.prompt, ctx.captures))
         if result.error is None:
             ctx.captures.update(result.captures)
+            ctx.captured_at.update({name: str(command.loc) for name in result.captures})
             break
         left = deadline - time.monotonic() if deadline is not None else 0.0
         structural = _structural(command, expected, result) if deadline is not None else None
@@ -282,7 +285,7 @@ def _run_command(
         # Polling backoff while a cluster converges; the last wait ends at the deadline, and
         # one more attempt is made there.
         time.sleep(min(pause, left))
-        pause = min(pause * 2, BACKOFF_MAX)
+        pause = next_pause(pause)
     ctx.progress.outcome(
         Outcome(block.index, number, output, result.status, result.error is None, mismatch)
     )
@@ -319,10 +322,50 @@ def _structural(command: Command, expected: list[str], result: CommandResult) ->
     return None
 
 
+def next_pause(pause: float) -> float:
+    """The next pause between two polls of an `until` block: doubled, up to BACKOFF_MAX."""
+    return min(pause * 2, BACKOFF_MAX)
+
+
+def key_due(before_key: Sequence[str], output: str, known: Mapping[str, str]) -> bool:
+    """May a command's key be sent: have the lines expected before it all appeared? Complete
+    lines only: a line still being written may yet turn out different."""
+    return match_prefix(before_key, normalise(output[: output.rfind("\n") + 1]), known)
+
+
+def _unfinished(text: str) -> bool:
+    reader = LineReader()
+    for line in text.split("\n"):
+        reader.feed(line)
+    return reader.unfinished
+
+
+def _unfinished_by(ctx: RunContext, command: Command, typed: str) -> str | None:
+    """A captured value that leaves the command unfinished (an unbalanced quote...) would make
+    bash wait for more until the timeout: say so at once, naming the value."""
+    if typed == command.text or not _unfinished(typed) or _unfinished(command.text):
+        return None
+    culprits = [
+        name
+        for name in dict.fromkeys(names_in_command(command.text))
+        if _unfinished(substitute(command.text, {name: ctx.captures[name]}))
+    ] or list(dict.fromkeys(names_in_command(command.text)))
+    described = "; ".join(
+        f"{{{{ {name} }}}} = {ctx.captures[name]!r}, captured at "
+        f"{ctx.captured_at.get(name, 'an earlier command')}"
+        for name in culprits
+    )
+    return (
+        f"once the captured value is typed in, the command is unfinished for bash (an open "
+        f"quote, bracket or here-document), so bash would wait for more: {described}; the "
+        "command was not run (capture with a narrower pattern, or quote the value)"
+    )
+
+
 def _attempt(
     ctx: RunContext, block: Block, command: Command, shell: Shell, typed: str, expected: list[str]
 ) -> tuple[CommandResult, str]:
-    """One run of the command, and its whole normalised output (results may keep less)."""
+    """One run of the command, and its whole normalised output (results keep a capped copy)."""
     key_bytes = KEY_BYTES[command.key] if command.key else None
     before_key = expected[: command.expected_before_key]
     try:
@@ -330,19 +373,20 @@ def _attempt(
             typed,
             block.options.timeout,
             key=key_bytes,
-            ready=lambda out: match_prefix(
-                before_key, normalise(out[: out.rfind("\n") + 1]), ctx.captures
-            ),
+            ready=lambda out: key_due(before_key, out, ctx.captures),
             opens=substitute(command.opens_shell, ctx.captures) if command.opens_shell else None,
             closes=command.closes_shell,
         )
     except SessionLost:
-        return _command_result(command, typed, "", None, 0.0, error="the session was lost"), ""
+        lost = _command_result(command, typed, "", None, 0.0, error="the session was lost")
+        return lost, ""
     output = normalise(ran.output)
     if ran.timed_out or (ran.status is None and not ran.nested):
         why = (
             f"timed out after {block.options.timeout:g} s" if ran.timed_out else "the shell exited"
         )
+        if ran.note:
+            why += f"; {ran.note}"
         tail = "\n".join(output.splitlines()[-15:]) or "(no output)"
         timed_out = _command_result(
             command, typed, output, None, ran.duration, error=f"{why}; last output:\n{tail}"
@@ -401,6 +445,7 @@ def _command_result(
     elided: tuple[tuple[int, int], ...] = (),
     attempts: int = 1,
 ) -> CommandResult:
+    output, elided = cap_output(output, elided)
     return CommandResult(
         line=command.loc.line,
         prompt=command.prompt,

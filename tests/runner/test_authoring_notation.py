@@ -79,7 +79,7 @@ def test_a_chapter_declares_its_own_elision_marker() -> None:
 
 def test_a_bad_elision_marker_is_refused() -> None:
     err = error_of("---\nverify:\n  elision: ''\n---\n")
-    assert "verify.elision" in str(err) and err.loc.line == 2
+    assert "verify.elision" in str(err) and err.loc.line == 3  # the key's own line
 
 
 # --- prompts that hold a captured value -----------------------------------------------------
