@@ -87,3 +87,38 @@ def test_a_failed_hidden_setup_block_blocks_the_session_naming_its_line(
     assert [b.status for b in run.blocks] == ["failed", "blocked"]
     assert "setup.md:6" in (run.blocks[1].reason or "")
     assert "Cannot connect" not in out
+
+
+def test_two_lab_chapters_at_once_each_on_its_own_lab(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    from runner.lab.state import ROOT, LabPaths, lab_ids, load_lab
+
+    for n in (1, 2):
+        _write(
+            tmp_path,
+            f"lab{n}.md",
+            "---\nverify:\n  lab: {nodes: 1}\n---\n"
+            "```console\n$ eval $(docker-machine env node-01)\n"
+            f"$ docker run --rm --name only-{n} busybox echo chapter {n}\nchapter {n}\n"
+            "$ docker ps -a --format '{{.Names}}' | wc -l\n0\n```\n",
+        )
+    code = main(["verify", str(tmp_path / "docs"), "-j", "2"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "2 chapters: 2 passed, 0 failed, 0 cached" in out
+    for n in (1, 2):
+        path = tmp_path / "docs" / f"lab{n}.md"
+        store = ResultStore.for_chapter(path)
+        run = store.load(store.key(path)).passing
+        assert run is not None and run.lab.provider == "netns"
+    # Both labs are gone: none left that this process owns (other people's labs may be there).
+    ours = [
+        lab_id
+        for lab_id in lab_ids(ROOT)
+        if (state := load_lab(LabPaths.of(lab_id, ROOT))) is not None
+        and state.owner_pid == os.getpid()
+    ]
+    assert ours == []

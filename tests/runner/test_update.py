@@ -166,3 +166,16 @@ def test_any_rewrite_matches_the_output_it_came_from(
         return  # not a valid chapter to start from
     output = "\n".join(line.rstrip() for line in actual).strip("\n")
     updated(text, outcome(0, 0, output))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=8), unique=True, max_size=40), st.integers(1, 9))
+def test_shards_cover_the_book_once_and_are_balanced(keys: list[str], n: int) -> None:
+    from runner.run.batch import shard
+
+    slices = [shard(keys, lambda k: k, k, n) for k in range(1, n + 1)]
+    assert sorted(key for part in slices for key in part) == sorted(keys)
+    sizes = [len(part) for part in slices]
+    assert max(sizes) - min(sizes) <= 1
+    # Stable: the order the chapters were found in does not matter.
+    assert [shard(list(reversed(keys)), lambda k: k, k, n) for k in range(1, n + 1)] == slices
