@@ -136,6 +136,49 @@ def _align(written: Sequence[str], lines: Sequence[str], known: Mapping[str, str
     return steps
 
 
+def _align_any(
+    written: Sequence[str], lines: Sequence[str], known: Mapping[str, str]
+) -> list[_Step]:
+    """For `order="any"`: each expected line kept if some output line is left for it (first
+    fit, as the matcher does), the others dropped; output lines nothing took written in at
+    the end, unless a `...` or a repeated line stands for them."""
+    used: set[int] = set()
+    steps: list[_Step] = []
+    loose = False
+    for i, text in enumerate(written):
+        body, repeated = split_repeat(text)
+        if body.strip() == "..." or repeated:
+            loose = loose or body.strip() == "..."
+            if repeated:
+                try:
+                    pattern = compile_line(body, known)[0]
+                    used.update(
+                        j
+                        for j, line in enumerate(lines)
+                        if j not in used and pattern.fullmatch(line)
+                    )
+                except PatternError:
+                    pass
+            steps.append(_Step("keep", i, -1))
+            continue
+        try:
+            pattern = compile_line(body, known)[0]
+        except PatternError:
+            steps.append(_Step("drop", i, -1))
+            continue
+        hit = next(
+            (j for j, line in enumerate(lines) if j not in used and pattern.fullmatch(line)), None
+        )
+        if hit is None:
+            steps.append(_Step("drop", i, -1))
+        else:
+            used.add(hit)
+            steps.append(_Step("keep", i, hit))
+    if not loose:
+        steps += [_Step("insert", -1, j) for j in range(len(lines)) if j not in used]
+    return steps
+
+
 # --- writing an output line in the notation ---------------------------------------------------
 
 
@@ -175,11 +218,12 @@ def literal_line(line: str, values: Mapping[str, str], elision: str, prompt: str
 
 
 def _new_expected(
-    command: Command, outcome: Outcome, known: dict[str, str], elision: str, prompt: str | None
+    command: Command, outcome: Outcome, known: dict[str, str], elision: str, block: Block
 ) -> list[str]:
+    prompt = block.options.prompt
     written = [matcher_line(e.text, elision) for e in command.expected]
     lines = outcome.output.split("\n") if outcome.output else []
-    steps = _align(written, lines, known)
+    steps = (_align_any if block.options.order_any else _align)(written, lines, known)
     caps = dict(known)
     out: list[str] = []
     key_at = 0  # how many new lines come before the key
@@ -205,7 +249,7 @@ def _new_expected(
             _learn_line(written[step.i], lines[step.j], caps, elision)
         if step.i < command.expected_before_key:
             key_at = len(out)
-    if not _matches(out, outcome.output, known, elision):
+    if not _matches(out, outcome.output, known, elision, block.options.order_any):
         # Kept lines that disagree with each other (one capture, two values): write the
         # output as it is, with only the values known before this command named.
         out = [literal_line(line, known, elision, prompt) for line in lines]
@@ -298,9 +342,12 @@ def _merge_words(
     return merged if pattern.fullmatch(line) is not None else None
 
 
-def _matches(written: list[str], output: str, known: dict[str, str], elision: str) -> bool:
+def _matches(
+    written: list[str], output: str, known: dict[str, str], elision: str, order_any: bool
+) -> bool:
+    expected = [matcher_line(t, elision) for t in written]
     try:
-        return match([matcher_line(t, elision) for t in written], output, known).ok
+        return match(expected, output, known, order_any=order_any).ok
     except PatternError:
         return False
 
@@ -337,7 +384,7 @@ def rewrite(chapter: Chapter, outcomes: Outcomes) -> str:
             if outcome is None:
                 continue
             if outcome.mismatch and not block.options.unchecked:
-                new = _new_expected(command, outcome, known, chapter.elision, block.options.prompt)
+                new = _new_expected(command, outcome, known, chapter.elision, block)
                 start, end = _region(block, c, bare)
                 newline = "\r\n" if lines[start - 1].endswith("\r\n") else "\n"
                 edits.append((start, end, [indent + text + newline for text in new]))

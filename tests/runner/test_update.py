@@ -87,6 +87,12 @@ def test_a_row_that_gained_a_column_keeps_its_captures() -> None:
     assert "k1k1" not in new and "k2k2" not in new
 
 
+def test_order_any_keeps_every_line_that_still_finds_its_match() -> None:
+    text = '```console order="any"\n$ ps\nweb.{{ /\\d/ }} Running\ndb Running\ngone Running\n```\n'
+    new = updated(text, outcome(0, 0, "db Running\ncache Running\nweb.2 Running"))
+    assert new == text.replace("gone Running\n", "cache Running\n")
+
+
 def test_exit_status_is_added_changed_or_removed() -> None:
     text = "```console\n$ a\n$ b\n[2]\n$ c\n[1]\n```\n"
     new = updated(text, outcome(0, 0, "", 3), outcome(0, 1, "", 4), outcome(0, 2, "", 0))
