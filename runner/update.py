@@ -256,14 +256,17 @@ def _new_expected(
         key_at = min(command.expected_before_key, len(out))
     if command.key is not None:
         out.insert(key_at, command.key)
+    return out + _new_status(command, outcome)
+
+
+def _new_status(command: Command, outcome: Outcome) -> list[str]:
+    """The `[N]` line the command should now end with (none for 0)."""
     want = command.status or 0
     status = command.status
     checked = command.checks_status or command.status is not None
     if outcome.status is not None and checked and outcome.status != want:
         status = outcome.status if outcome.status != 0 else None
-    if status is not None:
-        out.append(f"[{status}]")
-    return out
+    return [f"[{status}]"] if status is not None else []
 
 
 _TOKEN = re.compile(r"(?:\{\{.*?\}\}|\S)+")
@@ -383,8 +386,12 @@ def rewrite(chapter: Chapter, outcomes: Outcomes) -> str:
             outcome = outcomes.get((block.index, c))
             if outcome is None:
                 continue
-            if outcome.mismatch and not block.options.unchecked:
-                new = _new_expected(command, outcome, known, chapter.elision, block)
+            if outcome.mismatch:
+                new = (
+                    _new_status(command, outcome)  # output not checked: only `[N]` changes
+                    if block.options.unchecked
+                    else _new_expected(command, outcome, known, chapter.elision, block)
+                )
                 start, end = _region(block, c, bare)
                 newline = "\r\n" if lines[start - 1].endswith("\r\n") else "\n"
                 edits.append((start, end, [indent + text + newline for text in new]))

@@ -99,6 +99,12 @@ def test_exit_status_is_added_changed_or_removed() -> None:
     assert new == "```console\n$ a\n[3]\n$ b\n[4]\n$ c\n```\n"
 
 
+def test_an_unchecked_block_gets_only_its_status_updated() -> None:
+    text = "```console unchecked\n$ date\n$ (exit 2)\n[1]\n```\n"
+    new = updated(text, passed(0, 0, "Sun Nov 29"), outcome(0, 1, "noise", 2))
+    assert new == text.replace("[1]", "[2]")
+
+
 def test_output_that_reads_as_notation_is_escaped() -> None:
     text = "```console\n$ cat notes\nx\n```\n"
     out = (
