@@ -2,7 +2,9 @@
 run) on two lab chapters and on the whole book, and `verify --update` on a 300-block chapter
 against a plain verify of the same chapter.
 
-Goal: on two lab chapters, `-j 2` takes at most 0.75x the wall time of `-j 1`.
+Goal: on two lab chapters, `-j 2` takes at most 0.75x the wall time of `-j 1`. Measured on
+two short generated lab chapters (their time is mostly CPU: engines starting, a swarm made)
+and on two chapters of the book (mostly waiting for a swarm to converge).
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def _compare(label: str, paths: list[Path], folder: Path, rounds: int) -> None:
     one, two = statistics.median(walls[1]), statistics.median(walls[2])
     ratio = two / one
     print(f"  median of {rounds}: -j 1 {one:.1f} s, -j 2 {two:.1f} s, ratio {ratio:.2f}")
-    if label == "two-lab-chapters":
+    if label != "book":
         print(f"  goal <= 0.75: {'goal met' if ratio <= 0.75 else 'goal MISSED'}")
 
 
@@ -150,6 +152,9 @@ def run() -> None:
             chapters.append(path)
         print("two lab chapters (2 nodes each, a swarm, a service, until= polling):")
         _compare("two-lab-chapters", chapters, folder, rounds=3)
+        print("two chapters of the book (swarm parts 1 and 2):")
+        swarm = [ROOT / "docs" / "swarm" / f"partie-{n}.md" for n in (1, 2)]
+        _compare("two-book-chapters", swarm, folder, rounds=1)
         print("the whole book (docs/):")
         _compare("book", [ROOT / "docs"], folder, rounds=1)
         shutil.rmtree(folder, ignore_errors=True)
