@@ -22,7 +22,7 @@ from runner.lab.base import Lab, LabError
 from runner.model import Block, Chapter
 from runner.notation import NotationError, parse_chapter
 from runner.records import ChapterRecord, ChapterRun, ResultsError, chapter_hash
-from runner.run.batch import Cancelled, parse_shard, run_all, shard
+from runner.run.batch import Cancelled, longest_first, parse_shard, run_all, shard
 from runner.run.execute import RunContext, run_chapter
 from runner.run.home import clean_stale_homes
 from runner.run.junit import write_junit
@@ -193,6 +193,7 @@ def verify(options: argparse.Namespace) -> int:
         reporter.note(f"removed what a killed run left: {leftover}")
     version = runner_version()
     to_run: list[Planned] = []
+    lasted: dict[str, float] = {}  # chapter -> how long its last run took
     for item in planned:
         try:
             record = item.store.load(item.key)
@@ -212,7 +213,10 @@ def verify(options: argparse.Namespace) -> int:
             reporter.cached(item.key, passing)
             continue
         to_run.append(item)
-    done, lab_errors, unsaved = _run_chapters(to_run, options, version, reporter)
+        last = record.latest or record.passing
+        if last is not None:
+            lasted[item.key] = last.duration
+    done, lab_errors, unsaved = _run_chapters(to_run, options, version, reporter, lasted)
     runs = [d.run for d in done]
     if len(planned) > 1 and (options.jobs > 1 or options.shard is not None):
         passed = sum(1 for run in runs if run.status == "passed")
@@ -251,7 +255,11 @@ def _save(item: Planned, run: ChapterRun, reporter: Reporter) -> bool:
 
 
 def _run_chapters(
-    items: list[Planned], options: argparse.Namespace, version: str, reporter: Reporter
+    items: list[Planned],
+    options: argparse.Namespace,
+    version: str,
+    reporter: Reporter,
+    lasted: dict[str, float],
 ) -> tuple[list[Done], list[str], bool]:
     """Run the chapters, one by one or `-j` at once; (what ran, in book order; lab errors;
     whether some results could not be written)."""
@@ -292,8 +300,18 @@ def _run_chapters(
         for shell in shells:
             shell.close()
 
+    # Longest first: the wall time is then about the longest chapter's.
+    order = longest_first(items, lambda item: item.key, lasted)
+    results = dict(
+        zip(
+            (item.key for item in order),
+            run_all(order, work, options.jobs, close_sessions),
+            strict=True,
+        )
+    )
     errors: list[str] = []
-    for item, result in zip(items, run_all(items, work, options.jobs, close_sessions), strict=True):
+    for item in items:
+        result = results[item.key]
         if isinstance(result, LabError):
             reporter.error(f"{item.path}: the lab cannot start here: {result}")
             errors.append(str(result))

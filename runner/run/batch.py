@@ -30,6 +30,12 @@ def shard(items: Sequence[T], key: Callable[[T], str], k: int, n: int) -> list[T
     return [item for number, item in enumerate(ordered) if number % n == k - 1]
 
 
+def longest_first(items: Sequence[T], key: Callable[[T], str], lasted: dict[str, float]) -> list[T]:
+    """Items by how long their last run took, longest first (never run: first of all), so
+    that the longest does not start last and end alone; ties keep their order."""
+    return sorted(items, key=lambda item: -lasted.get(key(item), float("inf")))
+
+
 class Cancelled(Exception):
     """Raised inside a worker when the run is interrupted."""
 

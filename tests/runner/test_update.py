@@ -191,3 +191,11 @@ def test_shards_cover_the_book_once_and_are_balanced(keys: list[str], n: int) ->
     assert max(sizes) - min(sizes) <= 1
     # Stable: the order the chapters were found in does not matter.
     assert [shard(list(reversed(keys)), lambda k: k, k, n) for k in range(1, n + 1)] == slices
+
+
+def test_chapters_at_once_start_with_the_longest() -> None:
+    from runner.run.batch import longest_first
+
+    lasted = {"a": 10.0, "b": 130.0, "c": 40.0}
+    order = longest_first(["a", "b", "c", "new", "d"], lambda k: k, {**lasted, "d": 40.0})
+    assert order == ["new", "b", "c", "d", "a"]
