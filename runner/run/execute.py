@@ -72,6 +72,7 @@ class RunContext:
     lost: dict[str, str] = field(default_factory=dict)  # session -> why it was lost
     # Go on with a block after a command whose output or status did not match (--update).
     keep_going: bool = False
+    rewritable: set[int] = field(default_factory=set)  # blocks that failed only by mismatches
 
 
 def run_chapter(ctx: RunContext) -> ChapterRun:
@@ -83,7 +84,11 @@ def run_chapter(ctx: RunContext) -> ChapterRun:
         for block in ctx.chapter.blocks:
             ctx.progress.block(block)
             result = _run_block(ctx, block, home)
-            if block.options.hidden and result.status == "failed":
+            if (
+                block.options.hidden
+                and result.status == "failed"
+                and block.index not in ctx.rewritable  # --update rewrites it: go on
+            ):
                 # Later blocks would fail for misleading reasons (no daemon, no file...).
                 name = block.options.session
                 line = next((c.line for c in result.commands if c.error), block.loc.line)
@@ -201,6 +206,7 @@ def _run_block(ctx: RunContext, block: Block, home: Path) -> BlockResult:
                 commands=tuple(done),
             )
     if first_error is not None:
+        ctx.rewritable.add(block.index)
         return _block_result(
             block,
             "failed",

@@ -65,6 +65,16 @@ def test_update_exits_1_when_a_failure_is_not_an_output(verify: Verify, tmp_path
     assert (tmp_path / "docs" / "chapter.md").read_text() == text.replace("b\nc\n", "b\nb\n")
 
 
+def test_update_rewrites_a_hidden_block_and_the_blocks_after_it(
+    verify: Verify, tmp_path: Path
+) -> None:
+    text = "```console hidden\n$ echo setup\nold\n```\n```console\n$ echo after\nwrong\n```\n"
+    result = verify(text, "--update")
+    assert result.code == 0, result.out
+    new = (tmp_path / "docs" / "chapter.md").read_text()
+    assert new == text.replace("old", "setup").replace("wrong", "after")
+
+
 def test_update_never_touches_a_file_when_the_run_cannot_start(
     verify: Verify, tmp_path: Path
 ) -> None:
