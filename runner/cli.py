@@ -34,10 +34,10 @@ from runner.update import Outcome, recheck_source, rewrite, unified_diff
 from runner.version import runner_version
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
-# Chapters run at once by default: 2 (or 1 on a 1-CPU machine). Measured by `nox -s bench`
-# on this book's 2-core machine, shared and loaded: -j 2 took 0.73x the wall time of -j 1 on
-# two lab chapters and 0.79x on the whole book. Most of a chapter's time is spent waiting
-# (engines starting, a swarm converging), which overlaps well; more would mostly add load.
+# Chapters run at once by default: 2 (1 on a 1-CPU machine). Measured by `nox -s bench` on
+# this book's 2-core, shared machine: the book took 0.51x the wall time of -j 1 with -j 2
+# (longest chapters first). A chapter's time is mostly waiting (engines, a swarm converging),
+# which overlaps well; more jobs would mostly add load (see README).
 DEFAULT_JOBS = min(2, os.cpu_count() or 1)
 
 
