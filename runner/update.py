@@ -236,11 +236,17 @@ def _new_expected(
             merged = None
             if dropped:
                 # A line replaced by another: keep what of it still fits, word by word (the
-                # `{{ id }}` of a table row that gained a column).
-                i = dropped.pop(0)
-                old = command.expected[i].text
-                merged = _merge_words(old, lines[step.j], caps, elision, prompt)
-            out.append(merged or literal_line(lines[step.j], caps, elision, prompt))
+                # `{{ id }}` of a table row that gained a column); else what fits of the lines
+                # dropped before it (one line now where there were three).
+                olds = [command.expected[i].text for i in dropped]
+                merged = _merge_words(olds[:1], lines[step.j], caps, elision, prompt)
+                merged = merged or _merge_words(olds, lines[step.j], caps, elision, prompt)
+                used = merged[1] if merged is not None else 1
+                if dropped[used - 1] < command.expected_before_key:
+                    key_at = len(out) + 1  # it stands where a line before the key stood
+                del dropped[:used]
+            text = merged[0] if merged is not None else None
+            out.append(text or literal_line(lines[step.j], caps, elision, prompt))
             _learn_line(out[-1], lines[step.j], caps, elision)
             continue
         dropped.clear()
@@ -284,11 +290,16 @@ def _learn_line(written: str, line: str, caps: dict[str, str], elision: str) -> 
 
 
 def _merge_words(
-    old: str, line: str, caps: dict[str, str], elision: str, prompt: str | None
-) -> str | None:
-    """`line` written with the words of `old` that still fit it (placeholders, `[..]`), or
-    None when no such word is worth keeping."""
-    tokens = _TOKEN.findall(old)
+    olds: list[str], line: str, caps: dict[str, str], elision: str, prompt: str | None
+) -> tuple[str, int] | None:
+    """`line` written with the words of the old lines `olds` that still fit it (placeholders,
+    `[..]`), and how many of `olds` it used up; None when no such word is worth keeping."""
+    tokens: list[str] = []
+    origin: list[int] = []
+    for number, old in enumerate(olds):
+        found = _TOKEN.findall(old)
+        tokens += found
+        origin += [number] * len(found)
     words = list(re.finditer(r"\S+", line))
     patterns: list[Pattern | None] = []
     plain: list[bool] = []
@@ -308,12 +319,16 @@ def _merge_words(
             fit = pattern is not None and pattern.fullmatch(words[j].group()) is not None
             best[i][j] = max(best[i + 1][j], best[i][j + 1], 1 + best[i + 1][j + 1] if fit else 0)
     chosen: dict[int, str] = {}
+    picked: set[int] = set()  # indexes of the tokens kept
+    last = 0
     i = j = 0
     while i < m and j < n:
         pattern = patterns[i]
         fit = pattern is not None and pattern.fullmatch(words[j].group()) is not None
         if fit and best[i][j] == 1 + best[i + 1][j + 1]:
             chosen[j] = tokens[i]
+            picked.add(i)
+            last = origin[i]
             i, j = i + 1, j + 1
         elif best[i][j] == best[i + 1][j]:
             i += 1
@@ -321,6 +336,16 @@ def _merge_words(
             j += 1
     if all(plain[tokens.index(token)] for token in chosen.values()):
         return None  # nothing but literal words: the line as printed says the same
+    if len(olds) > 1:
+        # Lines joined into one: each old line it draws from must be there whole (a trailing
+        # `\` aside), or a loose `{{ x }}` of one line would take a word of another.
+        taken = [0] * (last + 1)
+        for k in picked:
+            taken[origin[k]] += 1
+        for number in range(last + 1):
+            wanted = [t for t in _TOKEN.findall(olds[number]) if t != "\\"]
+            if taken[number] < len(wanted):
+                return None
     pieces: list[str] = []
     pos = 0
     for k, word in enumerate(words):
@@ -342,7 +367,7 @@ def _merge_words(
         or _STATUS.fullmatch(stripped)
     ):
         return None
-    return merged if pattern.fullmatch(line) is not None else None
+    return (merged, last + 1) if pattern.fullmatch(line) is not None else None
 
 
 def _matches(

@@ -93,6 +93,17 @@ def test_order_any_keeps_every_line_that_still_finds_its_match() -> None:
     assert new == text.replace("gone Running\n", "cache Running\n")
 
 
+def test_lines_joined_into_one_keep_what_still_fits() -> None:
+    text = (
+        "```console\n$ docker swarm init\nTo add a worker:\n\n"
+        "    docker swarm join \\\n    --token SWMTKN-1-[..] \\\n    10.0.0.1:2377\n```\n"
+    )
+    output = "To add a worker:\n\n    docker swarm join --token SWMTKN-1-abc123 10.0.0.9:2377"
+    new = updated(text, outcome(0, 0, output))
+    assert "\n    docker swarm join --token SWMTKN-1-[..] 10.0.0.9:2377\n```" in new
+    assert "abc123" not in new
+
+
 def test_exit_status_is_added_changed_or_removed() -> None:
     text = "```console\n$ a\n$ b\n[2]\n$ c\n[1]\n```\n"
     new = updated(text, outcome(0, 0, "", 3), outcome(0, 1, "", 4), outcome(0, 2, "", 0))
