@@ -495,11 +495,9 @@ def recheck_source(path: Path, text: str, outcomes: Outcomes, skipped: frozenset
 
 
 def unified_diff(path: Path, old: str, new: str) -> str:
+    name = path.as_posix().lstrip("/")  # git's a/ and b/ prefixes, without a double slash
     return "".join(
         difflib.unified_diff(
-            old.splitlines(keepends=True),
-            new.splitlines(keepends=True),
-            f"a/{path}",
-            f"b/{path}",
+            old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{name}", f"b/{name}"
         )
     )
