@@ -193,3 +193,17 @@ def test_an_interrupted_parallel_run_ends_every_session(tmp_path: Path) -> None:
         assert time.monotonic() < deadline + 60, "sessions left behind"
         time.sleep(0.05)
     assert not (tmp_path / "verified").exists()
+
+
+def test_update_with_jobs_rewrites_every_chapter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = _book(tmp_path, 3)
+    for path in paths:
+        path.write_text(path.read_text().replace("\nchapter ", "\nold chapter ", 1))
+    code = main(["verify", str(tmp_path / "docs"), "-j", "2", "--update"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    for n, path in enumerate(paths):
+        assert f"\nchapter {n}\n" in path.read_text() and "old chapter" not in path.read_text()
+    assert main(["verify", str(tmp_path / "docs"), "-j", "2"]) == 0
