@@ -117,6 +117,7 @@ def test_a_skipped_block_never_shows_the_notation_to_readers() -> None:
         "tcp://192.168.99.100:2376 … <ID>"
     )
     assert readable("ID {{ node }} {{.Name}}", {}) == "ID <NODE> {{.Name}}"
+    assert readable("web.{{ /\\d/ }} Running {{ * }}", {}) == "web.… Running"  # repeated
 
 
 def test_keys_in_handouts_read_plainly() -> None:
@@ -189,3 +190,16 @@ def test_docker_tables_are_cut_into_whole_cells() -> None:
     assert "".join(row) == lines[2]  # nothing lost: the cells are the line
     assert find_table(("Error response from daemon: rpc error: code = Unknown",)) is None
     assert find_table(("NAME   ID", "a-very-long-name-that-runs-over 1")) is None
+
+
+def test_a_prompt_holding_a_capture_shows_its_value_never_the_notation() -> None:
+    from pathlib import Path
+
+    from runner.notation import parse_chapter
+    from runner.publish.transcript import from_source
+
+    chapter = parse_chapter(Path("c.md"), '```console skip="x"\n$ bash\n[{{ node }}]$ ls\n```\n')
+    shown = from_source(chapter.blocks[0], with_output=True, values={"node": "n1"})
+    assert [step.prompt for step in shown.steps] == ["$", "[n1]$"]
+    unknown = from_source(chapter.blocks[0], with_output=True, values={})
+    assert [step.prompt for step in unknown.steps] == ["$", "[<NODE>]$"]
