@@ -24,6 +24,7 @@ from runner.records import ChapterRun, ResultsError, chapter_hash
 from runner.run.execute import RunContext, run_chapter
 from runner.run.junit import write_junit
 from runner.run.report import Reporter
+from runner.startpoint import Setup, load_setup
 from runner.store import ResultStore
 from runner.version import runner_version
 
@@ -80,13 +81,18 @@ class Planned:
     store: ResultStore
     key: str
     lab_key: str
+    setup: Setup
 
 
-def _lab_key(chapter: Chapter, provider: str | None) -> str:
-    if chapter.lab is None:
-        return "none"
-    name = chapter.lab.provider or provider or "default"
-    return json.dumps({"provider": name, "nodes": list(chapter.lab.nodes)}, sort_keys=True)
+def _lab_key(chapter: Chapter, provider: str | None, setup: Setup) -> str:
+    lab = setup.lab if setup.parts else chapter.lab
+    if lab is None:
+        key = "none"
+    else:
+        name = lab.provider or provider or "default"
+        key = json.dumps({"provider": name, "nodes": list(lab.nodes)}, sort_keys=True)
+    # A chapter that starts from others runs again when one of them changes.
+    return key if not setup.parts else f"{key} starts-from {setup.key}"
 
 
 def verify(options: argparse.Namespace) -> int:
@@ -104,6 +110,7 @@ def verify(options: argparse.Namespace) -> int:
     for path in files:
         try:
             chapter = parse_chapter(path)
+            setup = load_setup(chapter, parse_chapter)
         except NotationError as exc:
             reporter.error(f"{exc}\n(fix the notation; the reference is NOTATION.md)")
             return EXIT_ERROR
@@ -111,7 +118,14 @@ def verify(options: argparse.Namespace) -> int:
             continue  # prose only: nothing to verify, nothing to record
         store = ResultStore.for_chapter(path, options.results)
         planned.append(
-            Planned(path, chapter, store, store.key(path), _lab_key(chapter, options.provider))
+            Planned(
+                path,
+                chapter,
+                store,
+                store.key(path),
+                _lab_key(chapter, options.provider, setup),
+                setup,
+            )
         )
     version = runner_version()
     runs: list[ChapterRun] = []
@@ -164,12 +178,13 @@ def _run_one(
     progress = reporter.start_chapter(item.chapter, item.key)
     lab: Lab | None = None
     try:
-        if item.chapter.lab is not None:
+        wanted = item.setup.lab if item.setup.parts else item.chapter.lab
+        if wanted is not None:
             from runner.lab import default_provider
 
-            provider = default_provider(item.chapter.lab.provider or options.provider or "netns")
-            reporter.lab_starting(item.chapter.lab.nodes, provider.name)
-            lab = provider.up(item.chapter.lab.nodes)
+            provider = default_provider(wanted.provider or options.provider or "netns")
+            reporter.lab_starting(wanted.nodes, provider.name)
+            lab = provider.up(wanted.nodes)
         ctx = RunContext(
             chapter=item.chapter,
             chapter_key=item.key,
@@ -178,6 +193,7 @@ def _run_one(
             lab=lab,
             base_env=_base_env(),
             progress=progress,
+            setup=tuple(part.blocks for part in item.setup.parts),
         )
         return run_chapter(ctx)
     finally:

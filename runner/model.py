@@ -102,6 +102,17 @@ class LabRequest:
 
 
 @dataclass(frozen=True)
+class StartsFrom:
+    """`verify: {starts-from: partie-1.md}`: the chapter whose end state this one starts from."""
+
+    target: str  # as written: a path relative to the chapter's folder
+    loc: Location
+
+    def resolve(self) -> Path:
+        return (self.loc.path.parent / self.target).resolve()
+
+
+@dataclass(frozen=True)
 class Chapter:
     path: Path
     source: str
@@ -110,3 +121,4 @@ class Chapter:
     timeout: float | None  # the chapter's default per-command timeout
     blocks: tuple[Block, ...] = field(default_factory=tuple)
     front_matter: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    starts_from: StartsFrom | None = None

@@ -8,6 +8,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 
 from runner.model import Block, BlockOptions, Chapter, Command, ExpectLine, Location
+from runner.notation.effects import effect
 from runner.notation.errors import NotationError
 from runner.notation.frontmatter import split_front_matter
 from runner.notation.options import parse_options
@@ -76,6 +77,7 @@ def parse_chapter(path: Path, text: str | None = None) -> Chapter:
         timeout=front.timeout,
         blocks=tuple(blocks),
         front_matter=front.data,
+        starts_from=front.starts_from,
     )
 
 
@@ -108,6 +110,13 @@ def _as_command(p: ParsedCommand) -> Command:
 
 def _check_block(commands: list[ParsedCommand], options: BlockOptions) -> None:
     for command in commands:
+        if options.hidden and effect("\n".join(command.lines)) == "changes":
+            raise NotationError(
+                command.loc,
+                "a hidden block may only check or wait: this command changes what the reader "
+                "has (files, machines, the cluster, the shell). Show it (remove `hidden`), or "
+                "let the chapter start from one that does it (verify: {starts-from: ...})",
+            )
         if options.until is not None and command.key is not None:
             raise NotationError(
                 command.loc,

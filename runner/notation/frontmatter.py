@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from runner.model import LabRequest, Location
+from runner.model import LabRequest, Location, StartsFrom
 from runner.notation.errors import NotationError
 
 _FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
@@ -23,6 +23,7 @@ class FrontMatter:
     lines: int  # how many lines of the file it takes, fences included
     lab: LabRequest | None
     timeout: float | None
+    starts_from: StartsFrom | None = None
 
 
 def split_front_matter(text: str, path: Path) -> FrontMatter:
@@ -44,7 +45,7 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
         return FrontMatter(data, lines, None, None)
     if not isinstance(verify, dict):
         raise NotationError(where, "verify: must be a map, e.g. verify: {lab: {nodes: 4}}")
-    _only_known(verify, ("lab", "timeout"), "verify", where)
+    _only_known(verify, ("lab", "timeout", "starts-from"), "verify", where)
     timeout = verify.get("timeout")
     if timeout is not None and (
         isinstance(timeout, bool)
@@ -54,7 +55,29 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
     ):
         raise NotationError(where, "verify.timeout must be a positive number of seconds")
     lab = _lab_request(verify["lab"], where) if "lab" in verify else None
-    return FrontMatter(data, lines, lab, float(timeout) if timeout is not None else None)
+    starts_from = _starts_from(verify, Location(path, _line_of(match.group(0), "starts-from:")))
+    return FrontMatter(
+        data, lines, lab, float(timeout) if timeout is not None else None, starts_from
+    )
+
+
+def _starts_from(verify: dict[Any, Any], where: Location) -> StartsFrom | None:
+    """`starts-from: partie-1.md`: a chapter, as a Markdown link from this one, whose state
+    this chapter starts from. Its lab is that chapter's, so `lab:` may not be given too."""
+    if "starts-from" not in verify:
+        return None
+    value = verify["starts-from"]
+    if not isinstance(value, str) or not value.strip().endswith(".md"):
+        raise NotationError(
+            where, "verify.starts-from names a chapter file, e.g. starts-from: partie-1.md"
+        )
+    if "lab" in verify:
+        raise NotationError(
+            where,
+            "verify.starts-from and verify.lab together: the lab is the starting chapter's; "
+            "remove lab",
+        )
+    return StartsFrom(value.strip(), where)
 
 
 def _line_of(block: str, needle: str) -> int:

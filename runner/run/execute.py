@@ -56,6 +56,8 @@ class RunContext:
     captures: dict[str, str] = field(default_factory=dict)
     sessions: dict[str, Shell] = field(default_factory=dict)
     lost: dict[str, str] = field(default_factory=dict)  # session -> why it was lost
+    # `starts-from`: each starting chapter's state-changing blocks, the first chapter first
+    setup: tuple[tuple[Block, ...], ...] = ()
 
 
 def run_chapter(ctx: RunContext) -> ChapterRun:
@@ -64,7 +66,11 @@ def run_chapter(ctx: RunContext) -> ChapterRun:
     results: list[BlockResult] = []
     with tempfile.TemporaryDirectory(prefix="verify-home-") as home:
         try:
+            setup_failed = _run_setup(ctx, Path(home))
             for block in ctx.chapter.blocks:
+                if setup_failed is not None:
+                    results.append(_block_result(block, "blocked", reason=setup_failed))
+                    continue
                 ctx.progress.block(block)
                 result = _run_block(ctx, block, Path(home))
                 ctx.progress.block_done(block, result)
@@ -86,6 +92,25 @@ def run_chapter(ctx: RunContext) -> ChapterRun:
         status="failed" if failed else "passed",
         blocks=tuple(results),
     )
+
+
+def _run_setup(ctx: RunContext, home: Path) -> str | None:
+    """Bring the lab to where the chapter starts (`starts-from`), in the chapter's own sessions;
+    each starting chapter with its own captured values. Why it failed, or None."""
+    for blocks in ctx.setup:
+        ctx.captures.clear()
+        for block in blocks:
+            ctx.progress.block(block)
+            result = _run_block(ctx, block, home)
+            ctx.progress.block_done(block, result)
+            if result.status in ("failed", "blocked"):
+                ctx.captures.clear()
+                return (
+                    f"the set-up (starts-from) failed at {block.loc.path}:{block.loc.line}; "
+                    f"the chapter was not run: {result.reason}"
+                )
+    ctx.captures.clear()
+    return None
 
 
 def _skip_reason(ctx: RunContext, block: Block) -> str | None:

@@ -144,11 +144,14 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
                 "see fences inside admonitions or content tabs); move it out of the container"
             )
         states = {b.block.index: b for b in state.blocks}
+        first = next((b.block.index for b in state.visible), None)
+        setup = render.render_setup(env, state)  # « Mise en place », before the first block
 
         def block_html(block: Block) -> str | None:
             if block.options.hidden:
                 return None
-            return render.render_block(env, states[block.index], state.passing)
+            html = render.render_block(env, states[block.index], state.passing)
+            return f"{setup}\n{html}" if setup and block.index == first else html
 
         header = None
         if self.config.header:
