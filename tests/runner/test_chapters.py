@@ -129,13 +129,13 @@ def test_a_session_that_cannot_recover_blocks_its_later_blocks(verify: Verify) -
 def test_skip_hidden_and_heredoc(verify: Verify) -> None:
     result = verify(
         '```console skip="pas de VirtualBox ici"\n$ docker-machine create -d virtualbox x\n```\n'
-        "```console hidden\n$ cat <<'EOF' > f.txt\n> hello\n> EOF\n```\n"
-        "```console\n$ cat f.txt\nhello\n```\n"
+        "```console\n$ cat <<'EOF' > f.txt\n> hello\n> EOF\n```\n"
+        "```console hidden\n$ cat f.txt\nhello\n```\n"
     )
     assert result.code == 0, result.out
     run = result.passing
     assert [b.status for b in run.blocks] == ["skipped", "passed", "passed"]
-    assert run.blocks[0].reason == "pas de VirtualBox ici" and run.blocks[1].hidden
+    assert run.blocks[0].reason == "pas de VirtualBox ici" and run.blocks[2].hidden
 
 
 def test_requires_without_a_lab_is_skipped_with_a_reason(verify: Verify) -> None:
