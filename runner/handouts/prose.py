@@ -18,6 +18,7 @@ from runner.notation.frontmatter import split_front_matter
 
 _MD = MarkdownIt("commonmark", {"html": False}).enable("table")
 _ADMONITION = re.compile(r"(!!!|\?\?\?\+?)\s+\w+(?:\s+\"([^\"]*)\")?\s*$")
+_COMMENT = re.compile(r"<!--.*-->")
 _HEADING = re.compile(r"(#{1,6})\s+(.*?)\s*#*\s*$")
 LONG = 2400  # characters of Markdown before a lead-in is shortened
 
@@ -37,6 +38,8 @@ def _markdown(lines: list[str]) -> str:
     out: list[str] = []
     in_admonition = False
     for line in lines:
+        if _COMMENT.fullmatch(line.strip()):
+            continue  # an author's mark, such as <!-- mise en place -->
         match = _ADMONITION.match(line)
         if match:
             in_admonition = True

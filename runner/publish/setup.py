@@ -15,6 +15,10 @@ from runner.notation.patterns import Placeholder, tokenize
 from runner.publish.placeholders import reader_placeholder, with_placeholders
 from runner.startpoint import load_setup
 
+# Where the page shows « Mise en place », when the author puts it on a line of its own;
+# otherwise just before the chapter's first block.
+SETUP_MARK = "<!-- mise en place -->"
+
 
 @dataclass(frozen=True)
 class SetupCommand:

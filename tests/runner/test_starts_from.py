@@ -72,7 +72,9 @@ def test_a_failing_set_up_blocks_the_chapter_and_says_where(
 ) -> None:
     base = book / "docs" / "base.md"
     base.write_text(
-        base.read_text().replace("$ export SALUT=bonjour", "$ export SALUT=bonjour\n$ cp absent.txt travail/")
+        base.read_text().replace(
+            "$ export SALUT=bonjour", "$ export SALUT=bonjour\n$ cp absent.txt travail/"
+        )
     )
     out = _verify(book, "next.md", capsys)
     assert out.startswith("1\n"), out
