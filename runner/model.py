@@ -6,6 +6,7 @@ Results of a run live apart, in `runner.records`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -108,8 +109,10 @@ class StartsFrom:
     target: str  # as written: a path relative to the chapter's folder
     loc: Location
 
-    def resolve(self) -> Path:
-        return (self.loc.path.parent / self.target).resolve()
+    @property
+    def path(self) -> Path:
+        """The starting chapter's file, from this chapter's folder (not resolved: pure)."""
+        return Path(os.path.normpath(self.loc.path.parent / self.target))
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ def load_setup(chapter: Chapter, parse: Parse) -> Setup:
     current = chapter
     while current.starts_from is not None:
         where = current.starts_from.loc
-        target = current.starts_from.resolve()
+        target = current.starts_from.path.resolve()
         if target in seen:
             raise NotationError(where, f"starts-from makes a loop through {target.name}")
         if not target.is_file():

@@ -210,6 +210,13 @@ def _intro(tokens: list[object], limit: int = 3) -> list[Markup]:
     return out
 
 
+# What a `requires=` capability means for a participant's machines.
+_CAPABILITY_NEEDS = {
+    "ipvs": "IPVS, l'équilibreur de charge du noyau Linux, sur lequel repose le routing mesh",
+    "overlay": "les réseaux overlay (VXLAN) entre les machines",
+}
+
+
 def _machines(chapter: Chapter, setup: SetupView | None) -> int:
     """How many Docker machines the chapter needs: its lab's nodes, or those it creates."""
     if chapter.lab is not None and chapter.lab.nodes:
@@ -250,9 +257,10 @@ def _needs(state: ChapterState) -> list[str]:
         needs.append("Outils sur votre poste : " + ", ".join(tools))
     caps = sorted({cap for b in chapter.blocks for cap in b.options.requires})
     for cap in caps:
+        what = _CAPABILITY_NEEDS.get(cap, f"la fonction « {cap} » du noyau")
         needs.append(
-            f"Pour les étapes marquées « non vérifié » : {french.capability_fr(cap)} sur le "
-            "lab du livre ; les machines VirtualBox l'ont"
+            f"Pour les étapes marquées « non vérifié » : {what}. Les machines VirtualBox "
+            "l'ont ; le lab du livre, non (ces étapes y sont sautées)"
         )
     if state.setup is not None:
         needs.append(
