@@ -255,7 +255,10 @@ def _needs(state: ChapterState) -> list[str]:
     )
     if tools:
         needs.append("Outils sur votre poste : " + ", ".join(tools))
-    caps = sorted({cap for b in chapter.blocks for cap in b.options.requires})
+    caps = sorted(
+        {cap for b in chapter.blocks for cap in b.options.requires}
+        | set(state.setup.requires if state.setup else ())
+    )
     for cap in caps:
         what = _CAPABILITY_NEEDS.get(cap, f"la fonction « {cap} » du noyau")
         needs.append(

@@ -36,6 +36,7 @@ class SetupView:
     chapters: tuple[str, ...]  # titles of the starting chapters, the first one first
     commands: tuple[SetupCommand, ...]
     placeholders: tuple[str, ...]  # every placeholder the commands use
+    requires: tuple[str, ...] = ()  # lab capabilities some of them need (`requires=`)
 
     @property
     def copy_text(self) -> str:
@@ -73,4 +74,4 @@ def setup_view(chapter: Chapter) -> SetupView | None:
             placeholders.update(dict.fromkeys(shown))
             commands.append(SetupCommand(command.prompt, lines, shown))
     titles = tuple(p.chapter.title or p.chapter.path.name for p in setup.parts)
-    return SetupView(titles, tuple(commands), tuple(placeholders))
+    return SetupView(titles, tuple(commands), tuple(placeholders), setup.requires)
