@@ -7,7 +7,6 @@ continuation sign, so that nothing runs off an A4 page in the monospace font.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -15,27 +14,19 @@ from markupsafe import Markup
 from runner.handouts.layout import compact_table
 from runner.handouts.prose import leads
 from runner.model import Chapter
-from runner.notation.frontmatter import split_front_matter
 from runner.notation.patterns import names_in_command
 from runner.publish import french
 from runner.publish.placeholders import reader_placeholder, with_placeholders
 from runner.publish.setup import SetupView
 from runner.publish.status import BlockState, ChapterState
-from runner.publish.transcript import (
-    Piece,
-    Step,
-    Transcript,
-    captures_before,
-    from_result,
-    from_source,
-)
-from runner.records import ChapterRun
+from runner.publish.transcript import Piece, Step, captures_before, for_state
 
 WIDTH = 94  # monospace characters that fit the width of a step on A4 (8.5 pt DejaVu Sans Mono)
 SUMMARY_WIDTH = 88  # the same in the command summary, beside the step numbers
 MAX_OUTPUT = 14  # output lines shown per command before trimming
 KEEP_TAIL = 3  # of which, the last ones kept after the trim mark
 WRAP_MARK = "↩"
+INTRO_PARAGRAPHS = 3  # opening paragraphs shown when the front matter lists no objectives
 _MD = MarkdownIt("commonmark", {"html": False})
 
 
@@ -154,13 +145,6 @@ def step_lines(step: Step, values: dict[str, str] | None = None) -> list[Line]:
     return out
 
 
-def _transcript(state: BlockState, passing: ChapterRun | None) -> Transcript:
-    if state.shown is not None and state.run is not None:
-        return from_result(state.block, state.shown, state.run)
-    values = captures_before(state.run or passing, state.block.index)
-    return from_source(state.block, with_output=False, values=values)
-
-
 _NOTES = {
     "stale": "le chapitre a changé depuis sa dernière vérification",
     "failed": "échec lors de la dernière exécution",
@@ -180,34 +164,6 @@ def _note(state: BlockState) -> str | None:
     if state.shown is None and state.kind != "unverified":
         note += " ; sortie non montrée"
     return note
-
-
-def _body_tokens(source: str, path: Path) -> list[object]:
-    skip = split_front_matter(source, path).lines
-    lines = source.split("\n")
-    body = "\n" * skip + "\n".join(lines[skip:])
-    return list(_MD.parse(body))
-
-
-def _intro(tokens: list[object], limit: int = 3) -> list[Markup]:
-    """The chapter's opening paragraphs: between its title and its first section or block."""
-    out: list[Markup] = []
-    seen_title = False
-    for i, token in enumerate(tokens):
-        kind = getattr(token, "type", "")
-        if kind == "heading_open":
-            if getattr(token, "tag", "") != "h1" or seen_title:
-                break
-            seen_title = True
-        elif kind == "fence":
-            break
-        elif kind == "paragraph_open" and getattr(token, "level", 1) == 0:
-            text = tokens[i + 1].content  # type: ignore[attr-defined]
-            if not text.lstrip().startswith("!!!"):
-                out.append(Markup(_MD.renderInline(text)))
-        if len(out) == limit:
-            break
-    return out
 
 
 # What a `requires=` capability means for a participant's machines.
@@ -365,20 +321,19 @@ def _errors(state: BlockState, values: dict[str, str]) -> tuple[str, ...]:
 
 def handout(state: ChapterState) -> Handout:
     chapter = state.chapter
-    tokens = _body_tokens(chapter.source, chapter.path)
     objectives = chapter.front_matter.get("objectifs") or chapter.front_matter.get("objectives")
     listed = isinstance(objectives, list) and bool(objectives)
     intro = (
         [Markup(_MD.renderInline(str(o))) for o in objectives]
         if isinstance(objectives, list) and objectives
-        else _intro(tokens)
+        else [Markup(_MD.renderInline(text)) for text in chapter.intro[:INTRO_PARAGRAPHS]]
     )
     values = _used_values(state)
     steps: list[HandoutStep] = [_setup_step(state.setup)] if state.setup else []
     visible = [b for b in state.blocks if not b.block.options.hidden]
     lead_ins, closing = leads(chapter, [b.block for b in visible])
     for block_state, lead in zip(visible, lead_ins, strict=True):
-        shown = _transcript(block_state, state.passing)
+        shown = for_state(block_state, state.passing, with_output=False)
         lines = [line for step in shown.steps for line in step_lines(step, values)]
         steps.append(
             HandoutStep(

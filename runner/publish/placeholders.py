@@ -6,7 +6,7 @@ paper."""
 
 from __future__ import annotations
 
-from runner.notation.patterns import Literal, Placeholder, tokenize
+from runner.notation.patterns import Placeholder, Text, tokenize
 
 
 def reader_placeholder(name: str) -> str:
@@ -24,6 +24,6 @@ def with_placeholders(line: str) -> tuple[str, set[str]]:
         if isinstance(token, Placeholder) and token.name:
             used.add(token.name)
             out.append(reader_placeholder(token.name))
-        elif isinstance(token, Literal):
+        elif isinstance(token, Text):
             out.append(token.text)
     return "".join(out), used
