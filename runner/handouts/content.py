@@ -6,6 +6,7 @@ continuation sign, so that nothing runs off an A4 page in the monospace font.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
@@ -104,10 +105,18 @@ def _trimmed(lines: list[str]) -> list[Line]:
 _KEYS = {"^C": "Ctrl+C pour interrompre", "^D": "Ctrl+D : fin de saisie"}
 
 
+_UNFILLED = re.compile(r"<([a-z][a-z0-9_-]*)>")
+
+
 def _typed(pieces: tuple[Piece, ...], values: dict[str, str]) -> str:
-    """A command line with the participant's own values as `<PLACEHOLDERS>`."""
+    """A command line with the participant's own values as `<PLACEHOLDERS>`: a captured
+    value, or a `{{ name }}` that no run filled (`<name>`, in a block not verified as is)."""
     return "".join(
-        reader_placeholder(p.capture) if p.capture and p.capture in values else p.text
+        reader_placeholder(p.capture)
+        if p.capture and p.capture in values
+        else _UNFILLED.sub(lambda m: reader_placeholder(m.group(1)), p.text)
+        if p.capture is None and p.text.startswith("<")
+        else p.text
         for p in pieces
     )
 
@@ -352,7 +361,8 @@ def handout(state: ChapterState) -> Handout:
                 wait=_wait(block_state),
             )
         )
-    placeholders = tuple(dict.fromkeys(reader_placeholder(n) for n in values))
+    used = (n for b in visible for c in b.block.commands for n in names_in_command(c.text))
+    placeholders = tuple(dict.fromkeys(reader_placeholder(n) for n in used))
     if state.setup:
         placeholders = tuple(dict.fromkeys(state.setup.placeholders + placeholders))
     return Handout(
