@@ -317,13 +317,16 @@ def _wait(state: BlockState) -> str | None:
 def _errors(state: BlockState, values: dict[str, str]) -> tuple[str, ...]:
     """Commands the author wrote as failing (`[N]`): the participant must not be alarmed."""
     out = []
-    for command in state.block.commands:
+    commands = state.block.commands
+    for n, command in enumerate(commands, start=1):
         if command.status and command.key is None:
             typed, _ = with_placeholders(command.lines[0])
             typed = typed if len(typed) <= 60 else typed[:57] + "…"
+            which = "1re" if n == 1 else f"{n}e"
+            where = f" ({which} commande de l'étape)" if len(commands) > 1 else ""
             out.append(
-                f"« {typed} » doit échouer (code de retour {command.status}) : c'est voulu, "
-                "le texte explique pourquoi."
+                f"« {typed} »{where} doit échouer (code de retour {command.status}) : "
+                "c'est voulu, le texte explique pourquoi."
             )
     return tuple(out)
 

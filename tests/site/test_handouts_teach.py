@@ -94,7 +94,10 @@ def test_the_participant_s_own_values_are_placeholders(printed: Path) -> None:
 
 def test_steps_say_when_an_error_is_expected_and_how_long_to_wait(printed: Path) -> None:
     text = " ".join(pdf_text(printed / "swarm-partie-1.pdf").split())
-    assert "Erreur attendue : « docker swarm join-token --rotate worker » doit échouer" in text
+    assert (
+        "Erreur attendue : « docker swarm join-token --rotate worker » (1re commande de "
+        "l'étape) doit échouer" in text
+    )
     assert "Erreur attendue : « docker swarm join --token <JETON_WORKER>" in text
     assert "Attente :" in text and "relancez la commande" in text
     assert "Ctrl+C" in text and "Erreur attendue : « tail" not in text  # a key is not an error
