@@ -278,9 +278,10 @@ def _setup_step(setup: SetupView) -> HandoutStep:
                 lines.append(Line(piece, "cmd" if n == 0 and m == 0 else "cont"))
     chapters = " puis de ".join(f"« {t} »" for t in setup.chapters)
     lead = (
-        f"<p>Ce chapitre part de la fin de {chapters}. Si vos machines sont déjà dans cet "
-        "état, passez à l'étape 2. Sinon, tapez ces commandes dans l'ordre : ce sont celles "
-        "qui y mènent, sans celles qui ne font qu'observer.</p>"
+        f"<p>Ce chapitre part de la fin de « {setup.chapters[-1]} ». Si vos machines sont "
+        "déjà dans cet état, passez à l'étape 2. Sinon, tapez ces commandes dans l'ordre, sur "
+        f"des machines neuves : ce sont celles de {chapters} qui changent l'état des "
+        "machines, sans celles qui ne font qu'observer.</p>"
     )
     if setup.placeholders:
         lead += (
