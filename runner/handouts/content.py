@@ -108,6 +108,11 @@ _KEYS = {"^C": "Ctrl+C pour interrompre", "^D": "Ctrl+D : fin de saisie"}
 _UNFILLED = re.compile(r"<([a-z][a-z0-9_-]*)>")
 
 
+def _unfilled(text: str) -> str:
+    """`<name>` that no run filled, as the participant's placeholder."""
+    return _UNFILLED.sub(lambda m: reader_placeholder(m.group(1)), text) if "<" in text else text
+
+
 def _typed(pieces: tuple[Piece, ...], values: dict[str, str]) -> str:
     """A command line with the participant's own values as `<PLACEHOLDERS>`: a captured
     value, or a `{{ name }}` that no run filled (`<name>`, in a block not verified as is)."""
@@ -143,7 +148,7 @@ def step_lines(step: Step, values: dict[str, str] | None = None) -> list[Line]:
             shown.append(f"[… {french.plural(len(run.lines), 'ligne omise', 'lignes omises')} …]")
         else:
             table = compact_table(list(run.lines), WIDTH)  # columns kept whole
-            shown.extend(_own_values(line, values) for line in table)
+            shown.extend(_own_values(_unfilled(line), values) for line in table)
     for line in _trimmed(shown):
         kind = "mark" if line.kind == "mark" or line.text.startswith("[… ") else line.kind
         out.extend(Line(piece, kind) for piece in wrap(line.text))
@@ -163,7 +168,7 @@ _NOTES = {
 
 def _note(state: BlockState) -> str | None:
     if state.kind == "skipped":
-        return f"non vérifié : {state.reason}"
+        return f"non vérifié : {state.reason} ; sortie attendue par l'auteur, non vérifiée"
     if state.kind == "blocked":
         note = f"non exécuté lors de la dernière exécution : {state.reason}"
         return note + ("" if state.shown else " ; sortie non montrée")
@@ -304,13 +309,15 @@ def _wait(state: BlockState) -> str | None:
     if until is None:
         return None
     took = state.shown.duration if state.shown is not None else None
-    if took is not None and took >= 2:
-        seen = f"lors de la vérification, il a fallu environ {french.duration_fr(took)}"
+    if took is None:
+        seen = ""
+    elif took >= 2:
+        seen = f"lors de la vérification, il a fallu environ {french.duration_fr(took)} ; "
     else:
-        seen = "lors de la vérification, il était là presque tout de suite"
+        seen = "lors de la vérification, il était là presque tout de suite ; "
     return (
         "Le résultat peut mettre un moment à venir : si votre sortie diffère, patientez "
-        f"quelques secondes et relancez la commande ({seen} ; le livre attend jusqu'à "
+        f"quelques secondes et relancez la commande ({seen}le livre attend jusqu'à "
         f"{french.duration_fr(until)})."
     )
 
@@ -346,7 +353,9 @@ def handout(state: ChapterState) -> Handout:
     visible = [b for b in state.blocks if not b.block.options.hidden]
     lead_ins, closing = leads(chapter, [b.block for b in visible])
     for block_state, lead in zip(visible, lead_ins, strict=True):
-        shown = for_state(block_state, state.passing, with_output=False)
+        # A block the lab cannot run: the author's expected output, marked as such.
+        written = block_state.kind == "skipped"
+        shown = for_state(block_state, state.passing, with_output=written)
         lines = [line for step in shown.steps for line in step_lines(step, values)]
         steps.append(
             HandoutStep(
