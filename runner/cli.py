@@ -26,7 +26,7 @@ from runner.run.home import clean_stale_homes
 from runner.run.junit import write_junit
 from runner.run.report import Reporter
 from runner.run.tracking import clean_stale as clean_stale_sessions
-from runner.startpoint import Setup, load_setup
+from runner.startpoint import NO_SETUP, Setup, load_setup
 from runner.store import ResultStore, writable_problem
 from runner.version import runner_version
 
@@ -96,7 +96,7 @@ class Planned:
     setup: Setup
 
 
-def _lab_key(chapter: Chapter, provider: str | None, setup: Setup) -> str:
+def _lab_key(chapter: Chapter, provider: str | None, setup: Setup = NO_SETUP) -> str:
     lab = setup.lab if setup.parts else chapter.lab
     if lab is None:
         key = "none"
