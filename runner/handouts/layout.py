@@ -35,7 +35,7 @@ def compact_table(lines: list[str], width: int) -> list[str]:
         while end < len(out) and out[end].strip() and _aligned(out[end], starts):
             end += 1
         rows = out[n:end]
-        if max(len(r) for r in rows) > width:
+        if end > n + 1 and max(len(r) for r in rows) > width:  # a header with rows
             out[n:end] = _compact(rows, starts)
         n = end
     return out
