@@ -157,8 +157,13 @@ def verify(options: argparse.Namespace) -> int:
         try:
             record = item.store.load(item.key)
         except ResultsError as exc:
-            aside = item.store.set_aside(item.key)
-            reporter.error(f"{exc}; moved aside to {aside}, the chapter runs as if never run")
+            what = str(exc).split("; delete the file")[0]
+            try:
+                aside = item.store.set_aside(item.key)
+            except OSError as move:
+                reporter.error(f"{what}; it could not be moved aside ({move}): remove it")
+                return EXIT_ERROR
+            reporter.error(f"{what}; moved aside to {aside}; the chapter runs as if never run")
             record = ChapterRecord()
         passing = record.passing
         if (

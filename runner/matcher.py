@@ -293,7 +293,7 @@ def _shift_hunk(line: str, offset: int) -> str:
         return line
     parts = line.split(" ")
     for i in (1, 2):
-        sign, _, rest = parts[i][0], None, parts[i][1:]
+        sign, rest = parts[i][0], parts[i][1:]
         first, _, count = rest.partition(",")
         parts[i] = f"{sign}{int(first) + offset}" + (f",{count}" if count else "")
     return " ".join(parts)

@@ -28,8 +28,9 @@ from runner.records import (
     block_hash,
     chapter_hash,
 )
+from runner.run import host
 from runner.run.home import make_home, remove_home
-from runner.run.output import cap_output
+from runner.run.output import cap_lines, cap_output
 from runner.run.session import SessionLost, Shell
 
 BACKOFF_START, BACKOFF_MAX = 0.1, 2.0
@@ -84,6 +85,14 @@ def run_chapter(ctx: RunContext) -> ChapterRun:
         remove_home(home)  # after the sessions: nothing of theirs holds it any more
     failed = any(r.status in ("failed", "blocked") for r in results)
     lab_info = ctx.lab.info() if ctx.lab else LabInfo(provider="none", kernel=platform.release())
+    env = {**ctx.base_env, **(ctx.lab.session_env() if ctx.lab else {})}
+    facts = host.tool_versions(env)
+    lab_info = replace(
+        lab_info,
+        client_version=facts.client_version,
+        machine_version=facts.machine_version,
+        host_os=facts.host_os,
+    )
     return ChapterRun(
         chapter=ctx.chapter_key,
         title=ctx.chapter.title,
@@ -358,6 +367,7 @@ def _command_result(
     elided: tuple[tuple[int, int], ...] = (),
 ) -> CommandResult:
     output, elided = cap_output(output, elided)
+    error = cap_lines(error) if error is not None else None
     return CommandResult(
         line=command.loc.line,
         prompt=command.prompt,

@@ -143,7 +143,7 @@ class Shell:
         self.depth = 0
         self.alive = True
         self.exited = False  # the shell itself ended (`exit` at its own prompt)
-        self._tracker = Tracker.create(self.token)
+        self._tracker = Tracker.create(f"{cwd.name}/{self.token}")
 
         def preexec() -> None:
             _reset_signals()
@@ -259,7 +259,7 @@ class Shell:
             self.depth = depth
             self._restore_mode()
             return ShellResult(output, status, time.monotonic() - start)
-        except _Timeout:
+        except (_Timeout, pexpect.TIMEOUT):  # the latter: a nested shell that never set up
             partial = self._stream.take()
             recovered, note = self.interrupt()
             return ShellResult(

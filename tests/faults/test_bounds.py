@@ -77,3 +77,27 @@ def test_capped_output_keeps_elided_spans_on_the_right_lines() -> None:
     assert across[0] < KEEP_LINES < across[1]  # the note is folded with it
     assert kept[tail[0]] == "line 4900" and kept[tail[1]] == "line 4950"
     assert cap_output("short\noutput", ((0, 1),)) == ("short\noutput", ((0, 1),))
+
+
+def test_a_late_difference_in_a_long_output_is_numbered_as_in_the_output() -> None:
+    from runner.matcher import match
+
+    actual = [f"l{i}" for i in range(6000)]
+    expected = list(actual)
+    expected[4000] = "changed"
+    result = match(expected, "\n".join(actual))
+    assert not result.ok
+    lines = result.diff.splitlines()
+    assert len(lines) <= MAX_DIFF_LINES + 1
+    hunk = next(line for line in lines if line.startswith("@@"))
+    assert hunk == "@@ -3998,7 +3998,7 @@", hunk
+    assert "-changed" in lines and "+l4000" in lines
+
+
+def test_one_huge_line_is_stored_and_diffed_bounded(verify: Verify, tmp_path: Path) -> None:
+    result = verify("```console\n$ head -c 3000000 /dev/zero | tr '\\0' c; echo\nnot this\n```\n")
+    assert result.code == 1
+    command = result.latest.blocks[0].commands[0]
+    assert all(len(line) < MAX_LINE_CHARS + 100 for line in command.output.split("\n"))
+    assert all(len(line) < MAX_LINE_CHARS + 100 for line in (command.error or "").split("\n"))
+    assert _stored(tmp_path) < 50_000

@@ -74,3 +74,9 @@ def test_mkdocs_strict_fails_on_a_bom(tmp_path: Path) -> None:
     log = done.stdout + done.stderr
     assert done.returncode != 0, log
     assert "c.md:1:" in log and "byte order mark" in log, log
+
+
+def test_a_blank_line_then_two_thematic_breaks_is_prose(tmp_path: Path) -> None:
+    chapter = book(tmp_path, "\n---\n\nDu texte.\n\n---\n\n```console\n$ echo ok\nok\n```\n")
+    done = runner("verify", str(chapter))
+    assert done.code == 0, done.out

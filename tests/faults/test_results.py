@@ -91,3 +91,41 @@ def test_a_full_disk_at_the_end_prints_the_verdict_and_exits_2(
     assert "could not be written" in done.out and "No space left" in done.out, done.out
     assert stored.read_bytes() == before  # the last good results survive
     assert "Traceback" not in done.out
+
+
+def test_no_write_access_as_another_user_exit_2(tmp_path: Path) -> None:
+    """A real user without write access (the results folder is root's, mode 755)."""
+    import shutil
+    import tempfile
+
+    from runner.cli import main
+
+    folder = Path(tempfile.mkdtemp(prefix="faults-access-"))
+    try:
+        folder.chmod(0o755)
+        (folder / "open").mkdir()
+        (folder / "open").chmod(0o777)  # the chapter could write there: it must not run
+        marker = folder / "open" / "ran"
+        chapter = book(folder, CHAPTER.format(marker=marker))
+        (folder / "verified").mkdir()  # root's
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover (child)
+            os.close(read)
+            code = 99
+            try:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                code = main(["verify", str(chapter)])
+            finally:
+                os.write(write, str(code).encode())
+                os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as fh:
+            code = int(fh.read() or -1)
+        os.waitpid(pid, 0)
+        assert code == 2
+        assert not marker.exists()
+    finally:
+        shutil.rmtree(folder)
