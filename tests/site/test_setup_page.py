@@ -42,7 +42,9 @@ def test_a_chapter_that_starts_from_another_shows_how_to_get_there(tmp_path: Pat
     site = build(book, "--strict")
     assert site.status == 0, site.log
     page = site.page("next")
-    setup = page[page.index('<details class="abstract vb-setup"') : page.index("</details>")]
+    setup = page[
+        page.index('<details class="abstract vb-setup"') : page.index("</details>")
+    ].replace("\xa0", " ")
     assert "Mise en place" in setup and "« Point de départ »" in setup
     assert "mkdir -p travail &amp;&amp; echo un &gt; travail/a.txt" in setup
     assert "export SALUT=bonjour" in setup
