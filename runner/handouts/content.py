@@ -237,9 +237,8 @@ def _needs(state: ChapterState) -> list[str]:
         )
     if state.setup is not None:
         needs.append(
-            "Les machines dans l'état où les laisse « "
-            + " » puis « ".join(state.setup.chapters)
-            + " », ou l'étape 1 (mise en place) pour y arriver"
+            f"Les machines dans l'état où les laisse « {state.setup.chapters[-1]} », ou "
+            "l'étape 1 (mise en place) pour y arriver depuis des machines neuves"
         )
     return needs
 
