@@ -417,3 +417,14 @@ def test_the_report_links_blocks_to_their_source_line_and_names_the_commit(book:
     )
     report = build(book).page("rapport-verification")
     assert f"<code>{commit}</code> (avec des modifications non commitées)" in report
+
+
+def test_no_information_hides_in_a_hover_only_title(book: Path) -> None:
+    ResultStore(book / "verified", book).save(lost_session_run(book))
+    add_mesh_chapter(book)
+    done = build(book, "--strict")
+    assert done.status == 0, done.log
+    for name in (CHAPTER, "02-machines", "03-maille"):
+        page = done.page(name)
+        ours = re.findall(r'<div class="vb[ -].*?</div>\n</div>', page, flags=re.S)
+        assert ours and not any("title=" in html_ for html_ in ours), name

@@ -141,6 +141,9 @@ def test_french_spacing_of_text_and_html() -> None:
     assert french_spaces("« bien »  et «mot»") == f"«{NBSP}bien{NBSP}»  et «{NBSP}mot{NBSP}»"
     # Nothing added where the author wrote no space: times, URLs, Go templates.
     assert french_spaces("à 12:45 sur http://x.y/?a=1") == "à 12:45 sur http://x.y/?a=1"
+    assert french_spaces("environ 40 s, 250 ms ; 3 services, 2 min") == (
+        f"environ 40{NBSP}s, 250{NBSP}ms{NNBSP}; 3 services, 2{NBSP}min"
+    )
     page = (
         "<p>Titre : <code>a : b</code> <kbd>?</kbd></p><pre>x ! y</pre><script>a ? b : c</script>"
     )
