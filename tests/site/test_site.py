@@ -146,9 +146,13 @@ def test_strict_build_fails_on_a_stale_chapter_naming_it(book: Path) -> None:
     loose = build(book)
     assert loose.status == 0, loose.log
     page = loose.page("02-machines")
-    assert "vb vb--stale" in page and "Obsolète" in page
+    assert "vb vb--stale" in page
     assert '<span class="go">node-01' in page  # the unchanged block still shows its real output
-    assert "Chapitre modifié depuis sa vérification" in page
+    # The header says it once; an unchanged block, shown with its old output, has no mark.
+    assert "Chapitre modifié depuis sa vérification" in page and "Obsolète" not in page
+    chapter.write_text(chapter.read_text().replace("echo retour", "echo retour-changé"))
+    page = build(book).page("02-machines")
+    assert "Obsolète</span> : ce bloc a changé" in plain(page)
 
 
 def test_a_chapter_never_verified_warns_and_shows_no_output(book: Path) -> None:
