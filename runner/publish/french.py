@@ -13,6 +13,7 @@ _MONTHS = (
 
 _PROVIDERS = {
     "netns": "lab local (netns)",
+    "vm": "machines virtuelles locales (QEMU)",
     "machine": "docker-machine",
     "none": "sans lab",
 }

@@ -294,8 +294,8 @@ def _lay_out_root(root: Path, unpacked: Path, engine: EngineBundle) -> str:
     release."""
     for d in ("usr/bin", "usr/sbin", "usr/lib/x86_64-linux-gnu", "usr/lib64", "etc/init.d"):
         (root / d).mkdir(parents=True, exist_ok=True)
-    for link, target in (("bin", "usr/bin"), ("sbin", "usr/sbin"), ("lib", "usr/lib")):
-        (root / link).symlink_to(target)
+    for link, points_to in (("bin", "usr/bin"), ("sbin", "usr/sbin"), ("lib", "usr/lib")):
+        (root / link).symlink_to(points_to)
     (root / "lib64").symlink_to("usr/lib64")
     for d in ("dev", "proc", "sys", "run", "tmp", "mnt", "root", "var/lib/docker", "var/log"):
         (root / d).mkdir(parents=True, exist_ok=True)
