@@ -144,19 +144,20 @@ def _run(args: list[str], cwd: Path | None = None, env: dict[str, str] | None = 
     return proc.stdout
 
 
-def kernel_package() -> str:
-    """The versioned kernel package behind linux-image-cloud-amd64 (from apt's local lists)."""
-    proc = subprocess.run(["apt-cache", "depends", KERNEL_META], capture_output=True, text=True)
+def kernel_package(cache: Path, meta: str = KERNEL_META) -> str:
+    """The versioned kernel package behind `meta` (from apt's local lists), else the newest
+    one already cached (offline)."""
+    proc = subprocess.run(["apt-cache", "depends", meta], capture_output=True, text=True)
     for line in proc.stdout.splitlines():
         word = line.strip()
         if word.startswith("Depends:") and "linux-image-" in word:
             return word.split()[-1]
-    cached = sorted((VM_CACHE / "debs").glob("linux-image-*-cloud-amd64_*.deb"))
+    cached = sorted((cache / "debs").glob(f"linux-image-*-{meta.split('-', 2)[-1]}_*.deb"))
     if cached:
         return cached[-1].name.split("_")[0]
     raise ImageBuildError(
-        f"no kernel package: apt knows no {KERNEL_META} (Debian's cloud kernel) and none is "
-        f"cached under {VM_CACHE / 'debs'}; run `apt-get update` (main component enabled), "
+        f"no kernel package: apt knows no {meta} (Debian's cloud kernel) and none is "
+        f"cached under {cache / 'debs'}; run `apt-get update` (main component enabled), "
         "then try again"
     )
 
@@ -167,6 +168,8 @@ def fetch_debs(packages: list[str], debs: Path) -> list[Path]:
     found = []
     for pkg in packages:
         have = sorted(debs.glob(f"{pkg}_*.deb"))
+        if not have and shutil.disk_usage(debs).free < SPACE_NEEDED:
+            raise OSError(28, "No space left on device", str(debs))
         if not have:
             proc = subprocess.run(
                 ["apt-get", "download", "-q", pkg], capture_output=True, text=True, cwd=debs
@@ -205,45 +208,47 @@ def cache_key(engine: EngineBundle, debs: list[Path]) -> str:
     return h.hexdigest()[:16]
 
 
-def ensure(engine: EngineBundle | None = None) -> VmImage:
-    """The cached image for `engine` (default: this machine's docker.io), built if missing."""
+def ensure(
+    engine: EngineBundle | None = None, cache: Path = VM_CACHE, kernel_meta: str = KERNEL_META
+) -> VmImage:
+    """The cached image for `engine` (default: this machine's docker.io), built if missing.
+    Raises ImageBuildError saying what to do; a failed build leaves nothing in the cache."""
     engine = engine or host_engine()
-    kpkg = kernel_package()
-    debs_dir = VM_CACHE / "debs"
+    kpkg = kernel_package(cache, kernel_meta)
     try:
-        VM_CACHE.mkdir(parents=True, exist_ok=True)
-        with flocked(VM_CACHE / "build.lock", timeout=600.0):
-            debs = fetch_debs([kpkg, *DEBS], debs_dir)
+        cache.mkdir(parents=True, exist_ok=True)
+        with flocked(cache / "build.lock", timeout=600.0):
+            for stale in cache.glob(".build-*"):  # what a killed build left (we hold the lock)
+                shutil.rmtree(stale, ignore_errors=True)
+            debs = fetch_debs([kpkg, *DEBS], cache / "debs")
             key = cache_key(engine, debs)
-            final = VM_CACHE / f"image-{key}"
-            manifest = final / "manifest.json"
-            if not manifest.is_file():
-                _build(final, engine, debs)
+            final = cache / f"image-{key}"
+            if not (final / "manifest.json").is_file():
+                _build(cache, final, engine, debs)
             return VmImage.load(final)
     except (OSError, ValueError, KeyError) as exc:
-        raise ImageBuildError(_os_message(exc)) from exc
+        raise ImageBuildError(_os_message(cache, exc)) from exc
 
 
-def _os_message(exc: Exception) -> str:
+def _os_message(cache: Path, exc: Exception) -> str:
     if isinstance(exc, OSError) and exc.errno == 28:  # ENOSPC
         return (
-            f"the lab cache {VM_CACHE} is full ({exc}): the VM image needs about "
+            f"the lab cache {cache} is full ({exc}): the VM image needs about "
             f"{SPACE_NEEDED >> 20} MB; free space there (old images: rm -r "
-            f"{VM_CACHE}/image-*) and try again"
+            f"{cache}/image-*) and try again"
         )
-    return f"cannot build the VM image under {VM_CACHE}: {exc}"
+    return f"cannot build the VM image under {cache}: {exc}"
 
 
-def _build(final: Path, engine: EngineBundle, debs: list[Path]) -> None:
-    free = shutil.disk_usage(VM_CACHE).free
+def _build(cache: Path, final: Path, engine: EngineBundle, debs: list[Path]) -> None:
+    free = shutil.disk_usage(cache).free
     if free < SPACE_NEEDED:
         raise ImageBuildError(
-            f"the lab cache {VM_CACHE} has {free >> 20} MB free; the VM image needs about "
-            f"{SPACE_NEEDED >> 20} MB: free space there and try again"
+            f"the lab cache {cache} has {free >> 20} MB free; the VM image needs about "
+            f"{SPACE_NEEDED >> 20} MB: free space there (old images: rm -r {cache}/image-*) "
+            "and try again"
         )
-    for stale in VM_CACHE.glob(".build-*"):  # what a killed build left (we hold the lock)
-        shutil.rmtree(stale, ignore_errors=True)
-    work = Path(tempfile.mkdtemp(prefix=".build-", dir=VM_CACHE))
+    work = Path(tempfile.mkdtemp(prefix=".build-", dir=cache))
     try:
         unpacked = work / "debs"
         for deb in debs:

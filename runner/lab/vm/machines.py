@@ -203,10 +203,18 @@ def tls_files() -> tuple[str, ...]:
 def wait_ready(paths: LabPaths, node: NodeState, timeout: float = BOOT_TIMEOUT) -> None:
     node_dir = paths.node_dir(node.name)
     deadline = time.monotonic() + timeout
+    console = node_dir / "console.log"
     while not ping(paths, node):
         alive = qemu.pid(node_dir / "qemu.pid") is not None
-        if not alive or time.monotonic() > deadline:
-            what = "stopped" if not alive else f"did not answer within {timeout:.0f} s"
+        died = qemu.ENGINE_DIED in qemu.console_tail(console, 40)
+        if not alive or died or time.monotonic() > deadline:
+            what = (
+                "stopped"
+                if not alive
+                else "booted but its engine exited"
+                if died
+                else f"did not answer within {timeout:.0f} s"
+            )
             raise VmNodeError(
                 f"VM {node.name} {what} before its engine answered on {node.ip}:2376; "
                 f"last console lines:\n{qemu.console_tail(node_dir / 'console.log')}"

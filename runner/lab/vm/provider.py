@@ -139,20 +139,27 @@ class VmProvider(NetnsProvider):
     lab_class = VmLab
 
     def __init__(
-        self, root: Path = ROOT, manual: bool = False, engine: image.EngineBundle | None = None
+        self,
+        root: Path = ROOT,
+        manual: bool = False,
+        engine: image.EngineBundle | None = None,
+        cache: Path = image.VM_CACHE,
+        kernel_meta: str = image.KERNEL_META,
     ) -> None:
         super().__init__(root, manual)
         self.engine = engine  # None: the book's default engine (this machine's docker.io)
+        self.cache = cache
+        self.kernel_meta = kernel_meta
         self._image: image.VmImage | None = None
         self._accel: qemu.Accel | None = None
 
     def _preflight(self) -> None:
         preflight()
         try:
-            self._image = image.ensure(self.engine)
+            self._image = image.ensure(self.engine, self.cache, self.kernel_meta)
         except LabFault as exc:
             raise LabError(f"the VM image cannot be made (nothing was left): {exc}") from exc
-        self._accel = qemu.probe_accel(self._image)
+        self._accel = qemu.probe_accel(self._image, self.cache)
 
     def _configure(self, state: LabState) -> LabState:
         assert self._image is not None and self._accel is not None

@@ -24,6 +24,7 @@ from runner.lab.vm.image import GUEST, VM_CACHE, VmImage
 QEMU = "qemu-system-x86_64"
 MEMORY_MB = 1024  # the guest uses ~250 MB of it with a swarm; 4 nodes fit in 4 GiB
 KVM_PROBE_SECONDS = 8.0
+ENGINE_DIED = "book-lab: dockerd exited"  # written on the console by the guest's rcS
 
 
 class VmError(LabFault):
@@ -43,18 +44,18 @@ def _boot_id() -> str:
         return ""
 
 
-def probe_accel(image: VmImage) -> Accel:
+def probe_accel(image: VmImage, cache: Path = VM_CACHE) -> Accel:
     """KVM if /dev/kvm opens and a guest under it reaches the kernel within a few seconds
     (nested virtualisation may accept KVM_CREATE_VM and then hang after the firmware); else
     TCG. Remembered per boot of this machine."""
-    cache = VM_CACHE / "accel.json"
+    remembered = cache / "accel.json"
     with contextlib.suppress(OSError, ValueError, KeyError):
-        data = json.loads(cache.read_text())
+        data = json.loads(remembered.read_text())
         if data["boot_id"] == _boot_id():
             return Accel(data["name"], data["why"])
     accel = _probe(image)
     with contextlib.suppress(OSError):
-        cache.write_text(json.dumps({"boot_id": _boot_id(), **accel.__dict__}) + "\n")
+        remembered.write_text(json.dumps({"boot_id": _boot_id(), **accel.__dict__}) + "\n")
     return accel
 
 
