@@ -1,4 +1,7 @@
-"""Run the benchmarks: the runner, the lab, the site. `python -m benchmarks [runner|lab|site]`."""
+"""Run the benchmarks: the runner, the lab (netns, vm), the site.
+
+python -m benchmarks [runner|lab|vm|site]
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import sys
 SUITES = {
     "runner": "benchmarks.runner_bench",
     "lab": "benchmarks.lab_bench",
+    "vm": "benchmarks.vm_bench",
     "site": "benchmarks.site_bench",
 }
 
