@@ -252,3 +252,28 @@ def test_an_engine_that_dies_at_boot_fails_the_lab_and_leaves_nothing(tmp_path: 
     with pytest.raises(LabError, match=r"engine exited[\s\S]*status 3"):
         provider.up(("node-01",))
     assert labs_now() <= before  # no VM, tap, disk or rule of that lab is left
+
+
+HOLDER = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, {root!r})
+    from runner.lab.vm.provider import VmProvider
+    VmProvider().up(("k1",))
+    time.sleep(600)
+""")
+
+
+def test_a_sigkilled_runner_leaves_vms_that_the_next_start_removes() -> None:
+    """Killed while its VM boots: QEMU, tap, disk and rule stay until the next start."""
+    before = labs_now()
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER.format(root=str(ROOT))])
+    try:
+        wait_for(lambda: bool(labs_now() - before), "a VM of the holder running", BOUND)
+    finally:
+        proc.kill()
+        proc.wait()
+    (lab_id,) = labs_now() - before
+    kinds = {r.kind for r in census.census() if r.lab == lab_id}
+    assert {"vm", "tap", "dir"} <= kinds
+    VmProvider().clean_stale()  # what the next run, test or `lab up` does first
+    assert lab_resources(lab_id) == []

@@ -11,6 +11,7 @@ the lab's key.
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import shutil
 import ssl
@@ -223,16 +224,17 @@ def wait_ready(paths: LabPaths, node: NodeState, timeout: float = BOOT_TIMEOUT) 
 
 
 def finish(paths: LabPaths, node: NodeState, archive: Path | None) -> None:
-    wait_ready(paths, node)
     marker = paths.node_dir(node.name) / "images-loaded"
-    if archive is None or marker.exists():
+    # Read now, not after the boot: another checkout's lab may replace the cached archive
+    # (its image definitions differ) while this VM boots.
+    data = archive.read_bytes() if archive is not None and not marker.exists() else None
+    wait_ready(paths, node)
+    if data is None:
         return  # loaded at the first boot: they are on the node's disk
-    with archive.open("rb") as fh:
-        status, body = api(
-            paths, node, "POST", "/images/load?quiet=1", body=fh, timeout=120.0,
-            headers={"Content-Type": "application/x-tar",
-                     "Content-Length": str(archive.stat().st_size)},
-        )  # fmt: skip
+    status, body = api(
+        paths, node, "POST", "/images/load?quiet=1", body=io.BytesIO(data), timeout=120.0,
+        headers={"Content-Type": "application/x-tar", "Content-Length": str(len(data))},
+    )  # fmt: skip
     if status != 200 or b'"error' in body:
         raise VmNodeError(f"loading the lab images into {node.name} failed: {body[:300]!r}")
     marker.touch()
