@@ -70,7 +70,9 @@ def _probe(image: VmImage) -> Accel:
         return Accel("tcg", f"no usable /dev/kvm ({exc.strerror}): QEMU emulates (TCG)")
     # No initramfs: the kernel prints its banner, panics on the missing root and, with
     # -no-reboot, QEMU exits. Only the banner matters.
+    # `timeout` outlives us: a probe guest hung under KVM dies even if the runner is SIGKILLed.
     cmd = [
+        "timeout", "--signal=KILL", str(int(KVM_PROBE_SECONDS) + 2),
         QEMU, "-accel", "kvm", "-nodefaults", "-no-user-config", "-display", "none",
         "-m", "256", "-kernel", str(image.kernel), "-append", "console=ttyS0 panic=-1",
         "-serial", "stdio", "-no-reboot",
