@@ -131,16 +131,16 @@ def api(
         conn.close()
 
 
-def ping(paths: LabPaths, node: NodeState) -> bool:
+def ping(paths: LabPaths, node: NodeState, timeout: float = 10.0) -> bool:
     try:
-        return api(paths, node, "GET", "/_ping", timeout=3.0)[0] == 200
+        return api(paths, node, "GET", "/_ping", timeout=timeout)[0] == 200
     except (OSError, http.client.HTTPException):
         return False
 
 
 def engine_version(paths: LabPaths, node: NodeState) -> str | None:
     try:
-        status, body = api(paths, node, "GET", "/version", timeout=5.0)
+        status, body = api(paths, node, "GET", "/version", timeout=10.0)  # ls's default
     except (OSError, http.client.HTTPException):
         return None
     if status != 200:
@@ -181,6 +181,7 @@ def boot(paths: LabPaths, lab: LabState, node: NodeState) -> None:
     files["node.env"] = qemu.node_env(node.name, node.ip, lab.prefixlen, dockerd_args(node.labels))
     qemu.write_initrd(image, node_dir / "initrd", files)
     (node_dir / "console.log").unlink(missing_ok=True)
+    (node_dir / "booted").unlink(missing_ok=True)
     qemu.start(
         qemu.Launch(
             name=f"bkl{lab.id}-{node.index}",
@@ -221,6 +222,7 @@ def wait_ready(paths: LabPaths, node: NodeState, timeout: float = BOOT_TIMEOUT) 
                 f"last console lines:\n{qemu.console_tail(node_dir / 'console.log')}"
             )
         time.sleep(0.25)
+    (node_dir / "booted").touch()
 
 
 def finish(paths: LabPaths, node: NodeState, archive: Path | None) -> None:
@@ -245,10 +247,11 @@ def running(paths: LabPaths, node: NodeState) -> bool:
 
 
 def state(paths: LabPaths, node: NodeState) -> str:
-    """docker-machine's STATE for a VM: Running (the engine answers), Starting (the VM boots),
-    Stopped, or Error (the VM is gone while it should run)."""
+    """docker-machine's STATE for a VM: Running (its engine has answered since this boot),
+    Starting (the VM boots), Stopped, or Error (the VM is gone while it should run). No
+    request to the engine: a busy emulated VM may answer slowly, and is still running."""
     if running(paths, node):
-        return "Running" if ping(paths, node) else "Starting"
+        return "Running" if (paths.node_dir(node.name) / "booted").exists() else "Starting"
     return "Stopped" if node.desired == "stopped" else "Error"
 
 
