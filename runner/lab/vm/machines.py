@@ -87,8 +87,8 @@ def vm_group(lab_id: str, node: NodeState) -> str:
 
 
 def dockerd_args(labels: tuple[str, ...]) -> list[str]:
+    # Not --debug (the netns lab's engines log at debug level): under TCG every log line costs.
     args = [
-        "--debug",
         "-H", "unix:///var/run/docker.sock",
         "-H", "tcp://0.0.0.0:2376",
         "--tlsverify",
