@@ -1,7 +1,6 @@
-"""Run the benchmarks: the runner, the lab (netns, vm), the site.
+"""Run the benchmarks: the runner, output sizes, the lab (netns, vm), the site.
 
-python -m benchmarks [runner|lab|vm|site]
-"""
+`python -m benchmarks [runner|output|lab|vm|site]`."""
 
 from __future__ import annotations
 
@@ -10,6 +9,7 @@ import sys
 
 SUITES = {
     "runner": "benchmarks.runner_bench",
+    "output": "benchmarks.output_bench",
     "lab": "benchmarks.lab_bench",
     "vm": "benchmarks.vm_bench",
     "site": "benchmarks.site_bench",
