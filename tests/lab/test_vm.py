@@ -265,14 +265,18 @@ HOLDER = textwrap.dedent("""
 
 def test_a_sigkilled_runner_leaves_vms_that_the_next_start_removes() -> None:
     """Killed while its VM boots: QEMU, tap, disk and rule stay until the next start."""
-    before = labs_now()
+
+    def with_vm() -> set[str]:
+        return {r.lab for r in census.census() if r.kind == "vm"}
+
+    before = with_vm()
     proc = subprocess.Popen([sys.executable, "-c", HOLDER.format(root=str(ROOT))])
     try:
-        wait_for(lambda: bool(labs_now() - before), "a VM of the holder running", BOUND)
+        wait_for(lambda: bool(with_vm() - before), "a VM of the holder running", BOUND)
     finally:
         proc.kill()
         proc.wait()
-    (lab_id,) = labs_now() - before
+    (lab_id,) = with_vm() - before
     kinds = {r.kind for r in census.census() if r.lab == lab_id}
     assert {"vm", "tap", "dir"} <= kinds
     VmProvider().clean_stale()  # what the next run, test or `lab up` does first
