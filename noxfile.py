@@ -37,7 +37,7 @@ LAB_PACKAGES = [
 # The kernel (linux-image-cloud-amd64) and dropbear are fetched by `apt-get download` into the
 # lab cache when the image is first built, never installed.
 VM_PACKAGES = ["qemu-system-x86", "qemu-utils", "openssh-client", "e2fsprogs"]
-PDF_PACKAGES = ["libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"]
+PDF_PACKAGES = ["libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core", "poppler-utils"]
 BROWSER_PACKAGES = ["chromium"]
 
 

@@ -1,6 +1,6 @@
-"""Run the benchmarks: the runner, output sizes, the lab (netns, vm), the site.
+"""Run the benchmarks: the runner, output sizes, the lab (netns, vm), the site, authors and CI.
 
-`python -m benchmarks [runner|output|lab|vm|site]`."""
+`python -m benchmarks [runner|output|lab|vm|site|authoring]`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ SUITES = {
     "lab": "benchmarks.lab_bench",
     "vm": "benchmarks.vm_bench",
     "site": "benchmarks.site_bench",
+    "authoring": "benchmarks.authoring_bench",
 }
 
 

@@ -14,26 +14,29 @@ from jinja2 import (
     StrictUndefined,
 )
 
-from runner.handouts.content import Handout, wrap
-from runner.publish import french
+from runner.handouts.content import SUMMARY_WIDTH, Handout, wrap
+from runner.publish import french, typography
 
 
 def make_env(custom_dir: Path | None = None) -> Environment:
     loaders: list[BaseLoader] = [FileSystemLoader(str(custom_dir))] if custom_dir else []
     loaders.append(PackageLoader("runner.handouts", "templates"))
     env = Environment(loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined)
-    env.globals.update(plural=french.plural, wrap=wrap)
+    env.globals.update(plural=french.plural, wrap=wrap, summary_width=SUMMARY_WIDTH)
     return env
 
 
 def html(env: Environment, title: str, handouts: list[Handout], booklet: bool) -> str:
     css = env.get_template("handout.css").render()
-    return env.get_template("handout.html").render(
-        title=title,
-        handouts=handouts,
-        booklet=booklet,
-        css=css,
-        generated=french.date_fr(datetime.now(UTC).isoformat(), with_time=False),
+    # French spacing in the text, never in the transcripts (pre) or the CSS (style).
+    return typography.french_html(
+        env.get_template("handout.html").render(
+            title=title,
+            handouts=handouts,
+            booklet=booklet,
+            css=css,
+            generated=french.date_fr(datetime.now(UTC).isoformat(), with_time=False),
+        )
     )
 
 

@@ -16,7 +16,9 @@ import json
 import shutil
 import ssl
 import subprocess
+import threading
 import time
+import urllib.parse
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -202,11 +204,18 @@ def tls_files() -> tuple[str, ...]:
     return ("ca.pem", "server.pem", "server-key.pem")
 
 
-def wait_ready(paths: LabPaths, node: NodeState, timeout: float = BOOT_TIMEOUT) -> None:
+def wait_ready(
+    paths: LabPaths,
+    node: NodeState,
+    timeout: float = BOOT_TIMEOUT,
+    abort: threading.Event | None = None,
+) -> None:
     node_dir = paths.node_dir(node.name)
     deadline = time.monotonic() + timeout
     console = node_dir / "console.log"
     while not ping(paths, node):
+        if abort is not None and abort.is_set():
+            return  # Ctrl-C: the lab is being torn down
         alive = qemu.pid(node_dir / "qemu.pid") is not None
         died = qemu.ENGINE_DIED in qemu.console_tail(console, 40)
         if not alive or died or time.monotonic() > deadline:
@@ -225,12 +234,16 @@ def wait_ready(paths: LabPaths, node: NodeState, timeout: float = BOOT_TIMEOUT) 
     (node_dir / "booted").touch()
 
 
-def finish(paths: LabPaths, node: NodeState, archive: Path | None) -> None:
+def finish(
+    paths: LabPaths, node: NodeState, archive: Path | None, abort: threading.Event | None = None
+) -> None:
     marker = paths.node_dir(node.name) / "images-loaded"
     # Read now, not after the boot: another checkout's lab may replace the cached archive
     # (its image definitions differ) while this VM boots.
     data = archive.read_bytes() if archive is not None and not marker.exists() else None
-    wait_ready(paths, node)
+    wait_ready(paths, node, abort=abort)
+    if abort is not None and abort.is_set():
+        return
     if data is None:
         return  # loaded at the first boot: they are on the node's disk
     status, body = api(
@@ -240,6 +253,21 @@ def finish(paths: LabPaths, node: NodeState, archive: Path | None) -> None:
     if status != 200 or b'"error' in body:
         raise VmNodeError(f"loading the lab images into {node.name} failed: {body[:300]!r}")
     marker.touch()
+    tag_images(paths, node, nodes.image_names(paths))
+
+
+def tag_images(paths: LabPaths, node: NodeState, names: dict[str, str]) -> None:
+    """Lab images under the names a chapter uses (Lab.tag_images), over TLS."""
+    for target, source in sorted(names.items()):
+        last = target.rsplit("/", 1)[-1]
+        repo, _, tag = target.rpartition(":") if ":" in last else (target, "", "")
+        query = urllib.parse.urlencode({"repo": repo, "tag": tag or "latest"})
+        url = f"/images/{urllib.parse.quote(source)}/tag?{query}"
+        status, body = api(paths, node, "POST", url, timeout=30.0)
+        if status == 404:
+            raise VmNodeError(f"images: {source!r} is not a lab image; see runner/lab/README.md")
+        if status != 201:
+            raise VmNodeError(f"tagging {source} as {target} on {node.name}: {body[:300]!r}")
 
 
 def running(paths: LabPaths, node: NodeState) -> bool:

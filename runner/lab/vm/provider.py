@@ -11,10 +11,13 @@ SIGKILL) removes a VM lab too.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -28,6 +31,7 @@ from runner.lab.state import ROOT, LabPaths, LabState, flocked, load_lab, load_n
 from runner.lab.tls import make_ca_and_client
 from runner.lab.vm import image, machines, qemu
 from runner.records import LabInfo
+from runner.store import atomic_write
 
 TOOLS = {
     "qemu-system-x86_64": "qemu-system-x86",
@@ -104,6 +108,16 @@ class VmLab(NetnsLab):
             )
             for name in CAPABILITIES
         }
+
+    def tag_images(self, names: Mapping[str, str]) -> None:
+        with flocked(self.paths.lock):
+            atomic_write(self.paths.image_names, json.dumps(dict(names), sort_keys=True))
+            running = [n for n in load_nodes(self.paths) if n.desired == "running"]
+        try:
+            for node in running:
+                machines.tag_images(self.paths, node, dict(names))
+        except LabFault as exc:
+            raise LabError(str(exc)) from exc
 
     def info(self) -> LabInfo:
         if self._final_info is not None:
@@ -188,9 +202,16 @@ class VmProvider(NetnsProvider):
         with flocked(paths.lock):
             reserved = [nodes.reserve(paths, lab.state, n, "qemu") for n in wanted]
         workers = max(1, min(8, len(reserved)))
-        with ThreadPoolExecutor(workers) as pool:
+        abort = threading.Event()
+        pool = ThreadPoolExecutor(workers)
+        try:
             list(pool.map(lambda n: machines.provision(paths, lab.state, n), reserved))
-            list(pool.map(lambda n: machines.finish(paths, n, archive), reserved))
+            list(pool.map(lambda n: machines.finish(paths, n, archive, abort), reserved))
+        except BaseException:
+            abort.set()  # Ctrl-C: the workers stop waiting, the teardown after us misses nothing
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         if isinstance(lab, VmLab):
             lab.probe_guest()
         version = machines.engine_version(paths, reserved[0]) if reserved else None
