@@ -24,7 +24,19 @@ PYTHON = "3.11"
 QUIET_MKDOCS = {"NO_MKDOCS_2_WARNING": "1"}
 
 # Debian packages, by the part that needs them.
-LAB_PACKAGES = ["docker.io", "busybox-static", "iproute2", "iptables", "util-linux", "openssl"]
+LAB_PACKAGES = [
+    "docker.io",
+    "busybox-static",
+    "iproute2",
+    "iptables",
+    "util-linux",
+    "openssl",
+    "curl",  # the book's chapters call curl on the verifying machine
+]
+# The vm lab (runner/lab/vm/): QEMU, its disk tool, SSH into the VMs, mkfs.ext4 for the image.
+# The kernel (linux-image-cloud-amd64) and dropbear are fetched by `apt-get download` into the
+# lab cache when the image is first built, never installed.
+VM_PACKAGES = ["qemu-system-x86", "qemu-utils", "openssh-client", "e2fsprogs"]
 PDF_PACKAGES = ["libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core", "poppler-utils"]
 BROWSER_PACKAGES = ["chromium"]
 
@@ -56,6 +68,20 @@ def ensure_debian(session: nox.Session, packages: list[str]) -> None:
     session.run("apt-get", "install", "-y", "-qq", *missing, external=True, env=env)
 
 
+def _vm_image(session: nox.Session) -> None:
+    """Build (or find cached) the vm lab's image: the kernel .deb is downloaded here, once."""
+    if os.geteuid() != 0:
+        return  # the vm lab needs root anyway; it says so when a chapter asks for it
+    known = subprocess.run(
+        ["apt-cache", "show", "linux-image-cloud-amd64"], capture_output=True, text=True
+    )
+    if known.returncode != 0 or not known.stdout.strip():  # a fresh machine: no apt lists yet
+        session.run("apt-get", "update", "-qq", external=True)
+    session.run(
+        "python", "-c", "from runner.lab.vm import image; print('vm image:', image.ensure().dir)"
+    )
+
+
 def install(session: nox.Session, *extras: str) -> None:
     spec = f".[{','.join(extras)}]" if extras else "."
     session.install("-e", spec)
@@ -64,8 +90,9 @@ def install(session: nox.Session, *extras: str) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the whole test suite: notation, matcher, real bash sessions, real lab, real site."""
-    ensure_debian(session, LAB_PACKAGES + PDF_PACKAGES + BROWSER_PACKAGES)
+    ensure_debian(session, LAB_PACKAGES + VM_PACKAGES + PDF_PACKAGES + BROWSER_PACKAGES)
     install(session, "test")
+    _vm_image(session)
     # pytest exits 5 when it collects nothing: nox then fails with that code, as it should.
     session.run("pytest", *session.posargs)
 
@@ -73,8 +100,9 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def verify(session: nox.Session) -> None:
     """Verify every chapter on the default lab, then build the site and the handouts."""
-    ensure_debian(session, LAB_PACKAGES + PDF_PACKAGES)
+    ensure_debian(session, LAB_PACKAGES + VM_PACKAGES + PDF_PACKAGES)
     install(session)
+    _vm_image(session)
     session.run("python", "-m", "runner", "verify", *(session.posargs or ["docs"]))
     session.run("mkdocs", "build", "--strict", env=QUIET_MKDOCS)
     session.run("python", "-m", "runner", "handouts")
@@ -114,7 +142,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks, each against a baseline measured in the same run."""
-    ensure_debian(session, LAB_PACKAGES)
+    ensure_debian(session, LAB_PACKAGES + VM_PACKAGES)
     install(session, "bench")
     session.run("python", "-m", "benchmarks", *session.posargs)
 

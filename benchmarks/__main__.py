@@ -1,6 +1,6 @@
-"""Run the benchmarks: the runner, output sizes, the lab, the site, authors and CI.
+"""Run the benchmarks: the runner, output sizes, the lab (netns, vm), the site, authors and CI.
 
-`python -m benchmarks [runner|output|lab|site|authoring]`."""
+`python -m benchmarks [runner|output|lab|vm|site|authoring]`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ SUITES = {
     "runner": "benchmarks.runner_bench",
     "output": "benchmarks.output_bench",
     "lab": "benchmarks.lab_bench",
+    "vm": "benchmarks.vm_bench",
     "site": "benchmarks.site_bench",
     "authoring": "benchmarks.authoring_bench",
 }

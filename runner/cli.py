@@ -89,7 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     verify_cmd.add_argument("--results", type=Path, help="results folder (default: verified/)")
     verify_cmd.add_argument("--force", action="store_true", help="ignore the cache")
     verify_cmd.add_argument("--junit", type=Path, help="write JUnit XML to this file")
-    verify_cmd.add_argument("--provider", help="lab provider (default: netns, or machine)")
+    verify_cmd.add_argument(
+        "--provider",
+        help="lab provider: netns, vm or machine (default: the cheapest, netns then vm, "
+        "having every capability the chapter's blocks require)",
+    )
     verify_cmd.add_argument(
         "--update",
         action="store_true",
@@ -408,11 +412,18 @@ def _run_one(
     try:
         wanted = item.setup.lab if item.setup.parts else item.chapter.lab
         if wanted is not None:
-            from runner.lab import default_provider
+            from runner.lab import choose_provider, default_provider
 
-            provider = default_provider(wanted.provider or options.provider or "netns")
-            reporter.lab_starting(wanted.nodes, provider.name)
+            needs = {cap for block in item.chapter.blocks for cap in block.options.requires}
+            name = wanted.provider or options.provider
+            chosen = name is None and bool(needs)
+            provider = default_provider(name or choose_provider(needs))
+            why = f", chosen for {', '.join(sorted(needs))}" if chosen else ""
+            reporter.lab_starting(wanted.nodes, provider.name + why)
             lab = provider.up(wanted.nodes)
+            accel = getattr(provider, "accel", None)  # vm: KVM, or TCG and why
+            if accel is not None:
+                reporter.lab_note(f"lab ({provider.name}): {accel.why}")
             if wanted.images:
                 lab.tag_images(dict(wanted.images))
         ctx = RunContext(

@@ -60,7 +60,7 @@ class BlockResult:
 
 @dataclass(frozen=True)
 class LabInfo:
-    provider: str  # "netns", "machine", or "none"
+    provider: str  # "netns", "vm", "machine", or "none"
     nodes: tuple[str, ...] = ()
     engine_version: str | None = None
     kernel: str = ""

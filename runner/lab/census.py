@@ -1,8 +1,9 @@
 """Every lab resource present on the machine, found by name (not by trusting any state file),
 and the removal of labs whose owner is gone.
 
-Kinds: lab folder, network namespace, link (bridge, veth), iptables rule, cgroup, process,
-mount. The image cache (/var/cache/book-lab) is a cache, not a lab resource.
+Kinds: lab folder (with the VM disks in it), network namespace, link (bridge, veth), tap (a
+VM's network card), iptables rule, cgroup, process, vm (a QEMU process), mount. The image
+cache (/var/cache/book-lab) is a cache, not a lab resource.
 """
 
 from __future__ import annotations
@@ -13,13 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.lab import cgroups, network
-from runner.lab.state import ROOT, LabPaths, global_lock, lab_ids, load_lab, owner_alive
+from runner.lab.state import (
+    PREFIX,
+    ROOT,
+    LabPaths,
+    global_lock,
+    lab_ids,
+    load_lab,
+    owner_alive,
+)
 
 
 @dataclass(frozen=True)
 class Resource:
     lab: str
-    kind: str  # "dir", "netns", "link", "iptables", "cgroup", "process", "mount"
+    kind: str  # "dir", "netns", "link", "tap", "iptables", "cgroup", "process", "vm", "mount"
     name: str
 
     def __str__(self) -> str:
@@ -40,12 +49,16 @@ def census(root: Path = ROOT) -> list[Resource]:
     for lab, objects in network.lab_objects().items():
         for obj in objects:
             kind, _, name = obj.partition(" ")
+            if kind == "link" and name.startswith(f"{PREFIX}{lab}t"):
+                kind = "tap"
             found.append(Resource(lab, kind, name))
     for lab, folders in cgroups.lab_groups().items():
         for folder in folders:
             found.append(Resource(lab, "cgroup", folder))
         for pid in cgroups.pids(cgroups.group_path(lab)):
-            found.append(Resource(lab, "process", f"{pid} {_process_name(pid)}"))
+            name = _process_name(pid)
+            kind = "vm" if name.startswith(PREFIX) else "process"  # QEMU names itself bkl<id>-<n>
+            found.append(Resource(lab, kind, f"{pid} {name}"))
     try:
         mountinfo = Path("/proc/self/mountinfo").read_text()
     except OSError:

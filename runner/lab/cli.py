@@ -23,6 +23,8 @@ from runner.lab.netns import NetnsProvider, attach
 from runner.lab.state import (
     ROOT,
     LabPaths,
+    LabState,
+    NodeState,
     global_lock,
     lab_ids,
     load_lab,
@@ -43,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="create a lab kept until `lab down`")
     up.add_argument("names", nargs="*", help="node names (default: node-01..node-N)")
     up.add_argument("--nodes", type=int, default=None, help="number of nodes node-01..")
+    up.add_argument(
+        "--provider",
+        choices=("netns", "vm"),
+        default="netns",
+        help="engines in namespaces (netns, the default) or QEMU virtual machines (vm)",
+    )
     down = sub.add_parser("down", help="remove stale labs, and the labs named")
     down.add_argument("labs", nargs="*", help="lab ids to remove (stale labs always are)")
     down.add_argument("--all", action="store_true", help="every lab, even of running runs")
@@ -51,9 +59,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _up(names: list[str], count: int | None) -> int:
+def _up(names: list[str], count: int | None, provider: str) -> int:
     wanted = tuple(names) or tuple(f"node-{i:02d}" for i in range(1, (count or 0) + 1))
-    lab = NetnsProvider(manual=True).up(wanted)
+    if provider == "vm":
+        from runner.lab.vm.provider import VmProvider
+
+        lab = VmProvider(manual=True).up(wanted)
+    else:
+        lab = NetnsProvider(manual=True).up(wanted)
     env = lab.session_env()
     print(
         f"# lab {lab.state.id} ({lab.state.subnet}) with {len(wanted)} node(s); "
@@ -101,10 +114,21 @@ def _status() -> int:
             print(f"lab {lab_id}: unreadable (stale? `python -m runner lab down`)")
             continue
         owner = _owner(lab_id, state.manual, state.complete, state.owner_pid)
-        print(f"lab {lab_id}  {state.subnet}  {owner}  MACHINE_STORAGE_PATH={paths.storage}")
+        print(
+            f"lab {lab_id}  {state.provider}  {state.subnet}  {owner}  "
+            f"MACHINE_STORAGE_PATH={paths.storage}"
+        )
         for node in load_nodes(paths):
-            print(f"  {node.name:<16} {node.ip:<16} {nodes.state(paths, node)}")
+            print(f"  {node.name:<16} {node.ip:<16} {_node_state(state, paths, node)}")
     return 0
+
+
+def _node_state(lab: LabState, paths: LabPaths, node: NodeState) -> str:
+    if lab.provider == "vm":
+        from runner.lab.vm import machines
+
+        return machines.state(paths, node)
+    return nodes.state(paths, node)
 
 
 def _owner(lab_id: str, manual: bool, complete: bool, pid: int) -> str:
@@ -128,7 +152,7 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.action == "up":
-            return _up(args.names, args.nodes)
+            return _up(args.names, args.nodes, args.provider)
         if args.action == "down":
             return _down(args.labs, args.all)
         status = _status() if args.action == "status" else _census()

@@ -126,9 +126,12 @@ class NetnsLab:
         self.paths = paths
         self.state = state
         self._owner_fd = owner_fd
-        self._caps = capabilities.probe()
+        self._caps = self._probe_capabilities()
         self._final_info: LabInfo | None = None  # what info() said just before teardown
         self._down = False
+
+    def _probe_capabilities(self) -> dict[str, Capability]:
+        return capabilities.probe()
 
     # --- Lab protocol ---------------------------------------------------------------------
 
@@ -228,6 +231,7 @@ class NetnsLab:
 
 class NetnsProvider:
     name = "netns"
+    lab_class: type[NetnsLab] = NetnsLab
 
     def __init__(self, root: Path = ROOT, manual: bool = False) -> None:
         self.root = root
@@ -238,8 +242,15 @@ class NetnsProvider:
             return []
         return census.clean_stale(self.root)
 
-    def up(self, nodes_wanted: tuple[str, ...]) -> NetnsLab:
+    def _preflight(self) -> None:
         preflight()
+
+    def _configure(self, state: LabState) -> LabState:
+        """What a provider built on this one records in lab.json beside the common state."""
+        return state
+
+    def up(self, nodes_wanted: tuple[str, ...]) -> NetnsLab:
+        self._preflight()
         for name in nodes_wanted:
             problem = nodes.name_problem(name)
             if problem is not None:
@@ -286,17 +297,19 @@ class NetnsProvider:
             owner_fd: int | None = None
             try:
                 subnet = network.choose_subnet(taken)
-                state = LabState(
-                    id=lab_id,
-                    subnet=subnet,
-                    owner_pid=os.getpid(),
-                    manual=self.manual,
-                    created=time.time(),
+                state = self._configure(
+                    LabState(
+                        id=lab_id,
+                        subnet=subnet,
+                        owner_pid=os.getpid(),
+                        manual=self.manual,
+                        created=time.time(),
+                    )
                 )
                 save_lab(paths, state)
                 # Held while the lab is made, even by hand: `lab down` leaves it alone meanwhile.
                 owner_fd = hold_owner_lock(paths)
-                lab = NetnsLab(paths, state, owner_fd)
+                lab = self.lab_class(paths, state, owner_fd)
                 network.create_bridge(state.bridge, state.gateway, state.prefixlen)
             except BaseException as exc:
                 if owner_fd is not None:

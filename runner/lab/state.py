@@ -26,7 +26,9 @@ from typing import Any
 from runner.store import atomic_write
 
 ROOT = Path("/run/book-lab")
-PREFIX = "bkl"  # kernel object names: bridge bkl<id>, veth bkl<id>v<n>, netns bkl<id>-<n>
+# Kernel object names: bridge bkl<id>, veth bkl<id>v<n>, netns bkl<id>-<n>, tap bkl<id>t<n>,
+# QEMU process bkl<id>-<n>.
+PREFIX = "bkl"
 CGROUP_TOP = "booklab"  # cgroup folder, in every hierarchy
 
 
@@ -45,6 +47,9 @@ class LabState:
     # Set once every node is up: a lab whose owner died before that is half-made, hence stale,
     # even when made by hand.
     complete: bool = False
+    provider: str = "netns"  # "netns" (engines in namespaces) or "vm" (QEMU machines)
+    vm_image: str | None = None  # vm: the cached image folder the nodes boot
+    accel: str | None = None  # vm: "kvm" or "tcg"
 
     @property
     def bridge(self) -> str:

@@ -14,6 +14,7 @@ _MONTHS = (
 
 _PROVIDERS = {
     "netns": "laboratoire local",
+    "vm": "machines virtuelles locales (QEMU)",
     "machine": "docker-machine",
     "none": "sans laboratoire",
 }

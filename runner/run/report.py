@@ -65,6 +65,9 @@ class Reporter:
         else:
             self.console.print(f"  lab ({provider}): {what}")
 
+    def lab_note(self, text: str) -> None:
+        self.console.print(f"  [dim]{escape(text)}[/dim]")
+
     def cached(self, label: str, run: ChapterRun) -> None:
         self.console.print(f"[dim]cached[/dim]  {escape(label)} ({_counts(run)})")
 

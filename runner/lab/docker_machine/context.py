@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from runner.lab import nodes
@@ -34,6 +35,38 @@ class Context:
             )
         self.lab: LabState = state
         self.typed = typed  # the command line as typed, for env's usage hint
+        self.vm = state.provider == "vm"
+        # The node life cycle (provision, finish, stop, kill, start, remove) of this lab's kind.
+        self.ops: ModuleType = nodes
+        if self.vm:
+            from runner.lab.vm import machines
+
+            self.ops = machines
+
+    @property
+    def driver_name(self) -> str:
+        """What really runs the nodes, as docker-machine's DRIVER column says it."""
+        return "qemu" if self.vm else "netns"
+
+    def engine_version(self, node: NodeState) -> str | None:
+        if self.vm:
+            v: str | None = self.ops.engine_version(self.paths, node)
+            return v
+        from runner.lab import engine
+
+        return engine.version(self.paths.node_dir(node.name))
+
+    def node_error(self, node: NodeState) -> str:
+        """ls's ERRORS column for a node in Error."""
+        if self.vm:
+            text: str = self.ops.error(self.paths, node)
+            return text
+        from runner.lab import engine
+
+        status = engine.exit_status(self.paths.node_dir(node.name))
+        return (
+            f"engine exited (status {status})" if status is not None else "engine is gone (killed)"
+        )
 
     def node(self, name: str) -> NodeState:
         try:
@@ -42,7 +75,8 @@ class Context:
             raise CommandFailed(str(exc)) from None
 
     def state(self, node: NodeState) -> str:
-        return nodes.state(self.paths, node)
+        st: str = self.ops.state(self.paths, node)
+        return st
 
     def url(self, node: NodeState) -> str:
         return f"tcp://{node.ip}:2376"

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from runner.lab import cgroups, engine, images, nodes
 from runner.lab.docker_machine.context import PROG, CommandFailed, Context, each, out, split_flags
 from runner.lab.engine import CLEAN_PATH
-from runner.lab.state import LabPaths, LabState, NodeState, load_nodes
-
-Halt = Callable[[LabPaths, LabState, NodeState], NodeState]
+from runner.lab.errors import LabFault
+from runner.lab.state import NodeState, load_nodes
 
 
 def cmd_create(ctx: Context, args: list[str]) -> None:
@@ -53,15 +51,18 @@ def cmd_create(ctx: Context, args: list[str]) -> None:
             raise CommandFailed(str(exc)) from None
         out("Creating machine...")
         out(
-            f'({name}) Standing in for driver "{driver}": a Docker engine in its own network '
-            "namespace on this machine (netns), not a VM"
+            f'({name}) Standing in for driver "{driver}": a QEMU virtual machine on this '
+            "machine (qemu)"
+            if ctx.vm
+            else f'({name}) Standing in for driver "{driver}": a Docker engine in its own '
+            "network namespace on this machine (netns), not a VM"
         )
         try:
-            nodes.provision(ctx.paths, ctx.lab, node)
+            ctx.ops.provision(ctx.paths, ctx.lab, node)
             out("Waiting for machine to be running, this may take a few minutes...")
-            nodes.finish(ctx.paths, node, images.archive())
+            ctx.ops.finish(ctx.paths, node, images.archive())
         except BaseException:
-            nodes.remove(ctx.paths, ctx.lab, node)
+            ctx.ops.remove(ctx.paths, ctx.lab, node)
             raise
     out("Checking connection to Docker...")
     out("Docker is up and running!")
@@ -71,24 +72,24 @@ def cmd_create(ctx: Context, args: list[str]) -> None:
     )
 
 
-def _halt(ctx: Context, args: list[str], doing: str, done: str, how: Halt) -> None:
+def _halt(ctx: Context, args: list[str], doing: str, done: str, how: str) -> None:
     def act(node: NodeState) -> None:
         out(f'{doing} "{node.name}"...')
         if ctx.state(node) == "Stopped":
             raise CommandFailed(f'Machine "{node.name}" is already stopped.')
         with ctx.locked():
-            how(ctx.paths, ctx.lab, node)
+            getattr(ctx.ops, how)(ctx.paths, ctx.lab, node)
         out(f'Machine "{node.name}" was {done}.')
 
     each(ctx, args, act)
 
 
 def cmd_stop(ctx: Context, args: list[str]) -> None:
-    _halt(ctx, args, "Stopping", "stopped", nodes.stop)  # SIGTERM, containers stopped
+    _halt(ctx, args, "Stopping", "stopped", "stop")  # containers stopped; a VM powers off
 
 
 def cmd_kill(ctx: Context, args: list[str]) -> None:
-    _halt(ctx, args, "Killing", "killed", nodes.kill)  # SIGKILL to every process of the node
+    _halt(ctx, args, "Killing", "killed", "kill")  # SIGKILL to every process of the node
 
 
 def _start(ctx: Context, node: NodeState) -> None:
@@ -97,8 +98,8 @@ def _start(ctx: Context, node: NodeState) -> None:
         raise CommandFailed(f'Machine "{node.name}" is already running.')
     with ctx.locked():
         try:
-            nodes.start(ctx.paths, ctx.lab, node)
-        except engine.EngineError as exc:
+            ctx.ops.start(ctx.paths, ctx.lab, node)
+        except LabFault as exc:
             raise CommandFailed(str(exc)) from None
     out(f'Machine "{node.name}" was started.')
 
@@ -116,10 +117,10 @@ def cmd_restart(ctx: Context, args: list[str]) -> None:
         out(f'Restarting "{node.name}"...')
         with ctx.locked():
             if ctx.state(node) == "Running":
-                node = nodes.stop(ctx.paths, ctx.lab, node)
+                node = ctx.ops.stop(ctx.paths, ctx.lab, node)
             try:
-                nodes.start(ctx.paths, ctx.lab, node)
-            except engine.EngineError as exc:
+                ctx.ops.start(ctx.paths, ctx.lab, node)
+            except LabFault as exc:
                 raise CommandFailed(str(exc)) from None
 
     each(ctx, args, act)
@@ -155,7 +156,7 @@ def cmd_rm(ctx: Context, args: list[str]) -> None:
                 sys.stderr.write("".join(f"{e}\n" for e in errors[-2:]))
             continue
         with ctx.locked():
-            nodes.remove(ctx.paths, ctx.lab, node)
+            ctx.ops.remove(ctx.paths, ctx.lab, node)
         out(f"Successfully removed {name}")
     if errors and not force:
         raise CommandFailed("\n".join(errors))
@@ -180,8 +181,23 @@ def _install_sudo(node_dir: Path) -> None:
         target.chmod(0o755)
 
 
+def _ssh_vm(ctx: Context, node: NodeState, command: list[str]) -> None:
+    """Real SSH into the VM with the lab's key: no banner, no host-key question."""
+    from runner.lab.vm import machines
+
+    if not machines.running(ctx.paths, node):
+        raise CommandFailed(f'Error: Cannot run SSH command: Host "{node.name}" is not running')
+    argv = machines.ssh_argv(ctx.paths, node, tty=not command and sys.stdin.isatty())
+    if command:
+        argv += ["--", " ".join(command)]
+    sys.stdout.flush()
+    os.execvp(argv[0], argv)
+
+
 def cmd_ssh(ctx: Context, args: list[str]) -> None:
     node = ctx.node(ctx.default_name(args[:1])[0])
+    if ctx.vm:
+        _ssh_vm(ctx, node, args[1:])
     pid = engine.pid(ctx.paths.node_dir(node.name))
     if pid is None:
         raise CommandFailed(f'Error: Cannot run SSH command: Host "{node.name}" is not running')
@@ -221,9 +237,29 @@ def cmd_ssh(ctx: Context, args: list[str]) -> None:
     os.execvpe(argv[0], argv, env)
 
 
+def _scp_vm(ctx: Context, args: list[str]) -> None:
+    """Real scp to and from the VMs (`node:path`, relative paths from /home/docker)."""
+    from runner.lab.vm import machines
+
+    by_name = {n.name: n for n in load_nodes(ctx.paths)}
+    argv = machines.scp_argv(ctx.paths)
+    argv += ["-r"] if any(a in ("-r", "--recursive") for a in args) else []
+    for arg in (a for a in args if not a.startswith("-")):
+        name, colon, path = arg.partition(":")
+        if colon and name in by_name:
+            if not machines.running(ctx.paths, by_name[name]):
+                raise CommandFailed(f'Error: Cannot run SCP command: Host "{name}" is not running')
+            arg = f"docker@{by_name[name].ip}:{path or '.'}"
+        argv.append(arg)
+    sys.stdout.flush()
+    os.execvp(argv[0], argv)
+
+
 def cmd_scp(ctx: Context, args: list[str]) -> None:
     from runner.lab.docker_machine import scp
 
+    if ctx.vm:
+        _scp_vm(ctx, args)
     names = {n.name for n in load_nodes(ctx.paths)}
 
     def pid_of(name: str) -> int:

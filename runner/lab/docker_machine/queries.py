@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from runner.lab import engine, nodes
+from runner.lab import nodes
 from runner.lab.docker_machine import gotemplate
 from runner.lab.docker_machine.context import (
     VERSION,
@@ -50,20 +50,17 @@ def ls_item(ctx: Context, node: NodeState, docker_host: str) -> dict[str, Any]:
     version = "Unknown"
     error = ""
     if st == "Running":
-        v = engine.version(ctx.paths.node_dir(node.name))
+        v = ctx.engine_version(node)
         version = f"v{v}" if v else "Unknown"
     elif st == "Error":
-        status = engine.exit_status(ctx.paths.node_dir(node.name))
-        error = (
-            f"engine exited (status {status})" if status is not None else "engine is gone (killed)"
-        )
+        error = ctx.node_error(node)
     active = st == "Running" and url == docker_host
     return {
         "Name": node.name,
         "Active": "*" if active else "-",
         "ActiveHost": active,
         "ActiveSwarm": False,
-        "DriverName": "netns",
+        "DriverName": ctx.driver_name,
         "State": st,
         "URL": url,
         "SwarmOptions": None,
@@ -127,7 +124,7 @@ def _filter(ctx: Context, node: NodeState, key: str, value: str) -> bool:
         except re.error as exc:
             raise CommandFailed(go_regexp_error(value, exc)) from None
     if key == "driver":
-        return value.lower() == "netns"
+        return value.lower() == ctx.driver_name
     if key == "state":
         return value.lower() == ctx.state(node).lower()
     if key == "label":
@@ -267,17 +264,21 @@ def inspect_data(ctx: Context, node: NodeState) -> dict[str, Any]:
             "SwarmMaster": False,
             "SwarmHost": "",
             "SwarmDiscovery": "",
-            "Namespace": node.netns(ctx.lab.id),
+            **(
+                {"SSHKeyPath": str(ctx.paths.dir / "ssh" / "id_ed25519")}
+                if ctx.vm
+                else {"Namespace": node.netns(ctx.lab.id)}
+            ),
             "StandsInFor": node.driver,
         },
-        "DriverName": "netns",
+        "DriverName": ctx.driver_name,
         "HostOptions": {
             "Driver": "",
             "Memory": 0,
             "Disk": 0,
             "EngineOptions": {
                 "Labels": list(node.labels),
-                "StorageDriver": nodes.storage_driver(),
+                "StorageDriver": "overlay2" if ctx.vm else nodes.storage_driver(),
                 "TlsVerify": True,
                 "InstallURL": "",
             },
@@ -328,5 +329,5 @@ def cmd_version(ctx: Context, args: list[str]) -> None:
         out(VERSION)
         return
     node = running(ctx, args[0])
-    v = engine.version(ctx.paths.node_dir(node.name))
+    v = ctx.engine_version(node)
     out(f"v{v}" if v else "Unknown")
