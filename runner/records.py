@@ -61,7 +61,9 @@ class BlockResult:
 class LabInfo:
     provider: str  # "netns", "machine", or "none"
     nodes: tuple[str, ...] = ()
-    engine_version: str | None = None
+    engine_version: str | None = None  # what the engine reported, e.g. "26.1.5+dfsg1"
+    engine: str | None = None  # the generation asked for ("26.1"): the results' key
+    components: dict[str, str] = field(default_factory=dict)  # suite, Debian package versions
     kernel: str = ""
     capabilities: dict[str, bool] = field(default_factory=dict)
     stands_in_for: dict[str, str] = field(default_factory=dict)  # node -> driver asked for

@@ -42,6 +42,10 @@ class LabState:
     manual: bool  # made by `python -m runner lab up`: nobody holds it, only `lab down` ends it
     created: float
     engine_version: str | None = None
+    # The Docker Engine generation ("26.1") and the cached bundle its nodes run (engines.py):
+    # the docker-machine stand-in starts its nodes' engines from there too.
+    engine: str | None = None
+    engine_dir: str | None = None
     # Set once every node is up: a lab whose owner died before that is half-made, hence stale,
     # even when made by hand.
     complete: bool = False
