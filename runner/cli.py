@@ -16,15 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from runner import bookconfig
 from runner.chapters import find_chapters
+from runner.lab import engines
 from runner.lab.base import Lab, LabError
+from runner.lab.engines import Bundle
 from runner.model import Chapter
 from runner.notation import NotationError, parse_chapter
 from runner.records import ChapterRun, ResultsError, chapter_hash
 from runner.run.execute import RunContext, run_chapter
 from runner.run.junit import write_junit
 from runner.run.report import Reporter
-from runner.store import ResultStore
+from runner.store import ResultStore, find_project_root
 from runner.version import runner_version
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
@@ -68,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     verify_cmd.add_argument("--force", action="store_true", help="ignore the cache")
     verify_cmd.add_argument("--junit", type=Path, help="write JUnit XML to this file")
     verify_cmd.add_argument("--provider", help="lab provider (default: netns, or machine)")
+    verify_cmd.add_argument(
+        "--engine",
+        action="append",
+        metavar="GENERATION",
+        help="Docker Engine generation, e.g. 26.1 (repeatable; `all`: every engine of the "
+        "book's list in mkdocs.yml; default: the book's primary engine)",
+    )
     sub.add_parser("lab", help="manage a lab by hand: up|down|status|census")
     sub.add_parser("handouts", help="write the workshop handouts (PDF)")
     return parser
@@ -80,13 +90,36 @@ class Planned:
     store: ResultStore
     key: str
     lab_key: str
+    engine: Bundle  # the Docker Engine generation it runs on (client and, with a lab, nodes)
+
+    @property
+    def label(self) -> str:
+        return f"{self.key} [Docker {self.engine.generation}]"
 
 
-def _lab_key(chapter: Chapter, provider: str | None) -> str:
+def _lab_key(chapter: Chapter, provider: str | None, engine: Bundle) -> str:
+    # The engine's exact packages: a bundle fetched anew (another Debian revision) re-runs.
+    packages = engine.packages
     if chapter.lab is None:
-        return "none"
+        return json.dumps({"client": packages.get("docker-cli", packages.get("docker.io"))})
     name = chapter.lab.provider or provider or "default"
-    return json.dumps({"provider": name, "nodes": list(chapter.lab.nodes)}, sort_keys=True)
+    return json.dumps(
+        {"provider": name, "nodes": list(chapter.lab.nodes), "engine": packages}, sort_keys=True
+    )
+
+
+def _engines(wanted: list[str] | None, first: Path) -> tuple[str, ...]:
+    """The generations asked for (`all`: the book's list), else the book's primary one."""
+    book = bookconfig.load(find_project_root(first.parent))
+    if not wanted:
+        return (book.primary,)
+    out: list[str] = []
+    for item in wanted:
+        for name in book.engines if item == "all" else item.split(","):
+            engines.check_generation(name.strip())
+            if name.strip() not in out:
+                out.append(name.strip())
+    return tuple(out)
 
 
 def verify(options: argparse.Namespace) -> int:
@@ -99,6 +132,13 @@ def verify(options: argparse.Namespace) -> int:
     if not files:
         reporter.error("no chapters (*.md) found; give chapter files or folders")
         return EXIT_ERROR
+    try:
+        wanted = _engines(options.engine, files[0])
+        # Fetched (once, into the lab's cache) before anything runs.
+        bundles = [engines.bundle(name) for name in wanted]
+    except (LabError, bookconfig.BookConfigError) as exc:
+        reporter.error(f"engines: {exc}")
+        return EXIT_ERROR
     # Parse everything first: a notation error stops us before any command runs.
     planned: list[Planned] = []
     for path in files:
@@ -110,15 +150,28 @@ def verify(options: argparse.Namespace) -> int:
         if not chapter.blocks:
             continue  # prose only: nothing to verify, nothing to record
         store = ResultStore.for_chapter(path, options.results)
-        planned.append(
-            Planned(path, chapter, store, store.key(path), _lab_key(chapter, options.provider))
-        )
+        try:
+            store.migrate()  # results stored before engines had their own files
+        except ResultsError as exc:
+            reporter.error(str(exc))
+            return EXIT_ERROR
+        for bundle in bundles:
+            planned.append(
+                Planned(
+                    path,
+                    chapter,
+                    store,
+                    store.key(path),
+                    _lab_key(chapter, options.provider, bundle),
+                    bundle,
+                )
+            )
     version = runner_version()
     runs: list[ChapterRun] = []
     failed = False
     for item in planned:
         try:
-            record = item.store.load(item.key)
+            record = item.store.load(item.key, item.engine.generation)
         except ResultsError as exc:
             reporter.error(str(exc))
             return EXIT_ERROR
@@ -131,7 +184,7 @@ def verify(options: argparse.Namespace) -> int:
             and passing.runner_version == version
             and passing.lab_key == item.lab_key
         ):
-            reporter.cached(item.key, passing)
+            reporter.cached(item.label, passing)
             continue
         try:
             run = _run_one(item, options, version, reporter)
@@ -142,16 +195,18 @@ def verify(options: argparse.Namespace) -> int:
             reporter.stop()
         item.store.save(run)
         runs.append(run)
-        reporter.chapter_done(item.key, item.path, run)
+        reporter.chapter_done(item.label, item.path, run)
         failed = failed or run.status != "passed"
     if options.junit:
         write_junit(options.junit, runs)
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _base_env() -> dict[str, str]:
-    """What sessions inherit: enough to find programs, nothing of the author's shell."""
-    env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "LANG": "C.UTF-8"}
+def _base_env(engine: Bundle) -> dict[str, str]:
+    """What sessions inherit: enough to find programs, nothing of the author's shell; the
+    engine's own `docker` client first, whatever the host has."""
+    path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+    env = {"PATH": f"{engine.client}:{path}", "LANG": "C.UTF-8"}
     for name in ("USER", "LOGNAME", "TZ"):
         if name in os.environ:
             env[name] = os.environ[name]
@@ -161,13 +216,15 @@ def _base_env() -> dict[str, str]:
 def _run_one(
     item: Planned, options: argparse.Namespace, version: str, reporter: Reporter
 ) -> ChapterRun:
-    progress = reporter.start_chapter(item.chapter, item.key)
+    progress = reporter.start_chapter(item.chapter, item.label)
     lab: Lab | None = None
     try:
         if item.chapter.lab is not None:
             from runner.lab import default_provider
 
-            provider = default_provider(item.chapter.lab.provider or options.provider or "netns")
+            provider = default_provider(
+                item.chapter.lab.provider or options.provider or "netns", item.engine.generation
+            )
             reporter.lab_starting(item.chapter.lab.nodes, provider.name)
             lab = provider.up(item.chapter.lab.nodes)
         ctx = RunContext(
@@ -176,7 +233,8 @@ def _run_one(
             runner_version=version,
             lab_key=item.lab_key,
             lab=lab,
-            base_env=_base_env(),
+            base_env=_base_env(item.engine),
+            engine=item.engine.generation,
             progress=progress,
         )
         return run_chapter(ctx)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -16,7 +17,10 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from runner.model import Block, Chapter
 
-SCHEMA = 1
+# 2: one record per chapter *and engine* (the file's "engine"; LabInfo.engine, .components).
+# Schema 1 files (one per chapter, engine implied by lab.engine_version) are still read.
+SCHEMA = 2
+READABLE = (1, 2)
 
 BlockStatus = Literal["passed", "failed", "skipped", "blocked"]
 RunStatus = Literal["passed", "failed"]
@@ -91,6 +95,28 @@ class ChapterRecord:
     passing: ChapterRun | None = None
     latest: ChapterRun | None = None  # only kept when it did not pass
 
+    @property
+    def engine(self) -> str | None:
+        """The engine generation its runs were made on (None: no run, or not recorded)."""
+        for run in (self.passing, self.latest):
+            if run is not None and run_engine(run) is not None:
+                return run_engine(run)
+        return None
+
+
+def generation_of(version: str | None) -> str | None:
+    """'26.1' from '26.1.5+dfsg1-9+deb13u1' or '26.1.5'; None when unreadable."""
+    if not version:
+        return None
+    match = re.match(r"^(?:\d+:)?(\d+)\.(\d+)", version)
+    return f"{int(match.group(1))}.{int(match.group(2))}" if match else None
+
+
+def run_engine(run: ChapterRun) -> str | None:
+    """The generation a run was made on: recorded (schema 2), else read from its engine's
+    version (schema 1 records, made before engines had generations)."""
+    return run.lab.engine or generation_of(run.lab.engine_version)
+
 
 def merge_spans(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     """Adjacent or overlapping elided spans as one: one author's `...` is one fold."""
@@ -138,14 +164,16 @@ def _run_from(d: dict[str, Any]) -> ChapterRun:
     d = dict(d)
     lab = dict(d["lab"])
     lab["nodes"] = tuple(lab.get("nodes", ()))
+    lab.setdefault("components", {})
     d["lab"] = LabInfo(**lab)
     d["blocks"] = tuple(_block_from(b) for b in d.get("blocks", ()))
     return ChapterRun(**d)
 
 
-def record_to_json(record: ChapterRecord) -> str:
+def record_to_json(record: ChapterRecord, engine: str | None = None) -> str:
     data = {
         "schema": SCHEMA,
+        "engine": engine or record.engine,
         "passing": asdict(record.passing) if record.passing else None,
         "latest": asdict(record.latest) if record.latest else None,
     }
@@ -155,8 +183,8 @@ def record_to_json(record: ChapterRecord) -> str:
 def record_from_json(text: str, origin: str = "<results>") -> ChapterRecord:
     try:
         data = json.loads(text)
-        if data.get("schema") != SCHEMA:
-            raise ValueError(f"schema {data.get('schema')!r}, expected {SCHEMA}")
+        if data.get("schema") not in READABLE:
+            raise ValueError(f"schema {data.get('schema')!r}, expected one of {READABLE}")
         return ChapterRecord(
             passing=_run_from(data["passing"]) if data.get("passing") else None,
             latest=_run_from(data["latest"]) if data.get("latest") else None,

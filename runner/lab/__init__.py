@@ -19,13 +19,15 @@ from runner.lab.errors import LabError
 PROVIDERS = ("netns", "machine")
 
 
-def default_provider(name: str = "netns") -> Provider:
+def default_provider(name: str = "netns", engine: str | None = None) -> Provider:
     """The lab provider by name: "netns" (embedded, the default) or "machine" (the real
-    docker-machine binary, with the driver from BOOK_LAB_MACHINE_DRIVER, default virtualbox)."""
+    docker-machine binary, with the driver from BOOK_LAB_MACHINE_DRIVER, default virtualbox).
+    `engine`: the Docker Engine generation of the nodes (runner.lab.engines); the machine
+    provider's engines are whatever its driver installs."""
     if name == "netns":
         from runner.lab.netns import NetnsProvider
 
-        return NetnsProvider()
+        return NetnsProvider() if engine is None else NetnsProvider(engine=engine)
     if name == "machine":
         from runner.lab.machine import MachineProvider
 

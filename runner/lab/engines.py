@@ -33,6 +33,7 @@ from pathlib import Path
 
 from runner.lab.errors import LabError
 from runner.lab.images import CACHE_DIR
+from runner.records import generation_of
 from runner.store import atomic_write
 
 CACHE = CACHE_DIR / "engines"
@@ -104,14 +105,6 @@ def upstream_version(debian: str) -> str:
     """'26.1.5' from '26.1.5+dfsg1-9+deb13u1+b1' (epoch, Debian suffixes and ~ds dropped)."""
     version = debian.split(":", 1)[-1]
     return re.split(r"[+~-]", version, maxsplit=1)[0]
-
-
-def generation_of(version: str | None) -> str | None:
-    """'26.1' from '26.1.5+dfsg1' or '26.1.5'; None when unreadable."""
-    if not version:
-        return None
-    match = re.match(r"^(\d+)\.(\d+)", upstream_version(version))
-    return f"{int(match.group(1))}.{int(match.group(2))}" if match else None
 
 
 def check_generation(generation: str) -> None:

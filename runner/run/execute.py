@@ -52,6 +52,7 @@ class RunContext:
     lab_key: str
     lab: Lab | None
     base_env: dict[str, str]
+    engine: str | None = None  # the Docker Engine generation, recorded with the run
     progress: Progress = field(default_factory=Progress)
     captures: dict[str, str] = field(default_factory=dict)
     sessions: dict[str, Shell] = field(default_factory=dict)
@@ -74,6 +75,8 @@ def run_chapter(ctx: RunContext) -> ChapterRun:
                 shell.close()
     failed = any(r.status in ("failed", "blocked") for r in results)
     lab_info = ctx.lab.info() if ctx.lab else LabInfo(provider="none", kernel=platform.release())
+    if ctx.engine is not None and lab_info.engine != ctx.engine:
+        lab_info = replace(lab_info, engine=ctx.engine)
     return ChapterRun(
         chapter=ctx.chapter_key,
         title=ctx.chapter.title,
