@@ -115,8 +115,7 @@ def _status() -> int:
         owner = _owner(lab_id, state.manual, state.complete, state.owner_pid)
         engine = f"Docker {state.engine_version or state.engine or '?'}"
         print(
-            f"lab {lab_id}  {state.subnet}  {engine}  {owner}  "
-            f"MACHINE_STORAGE_PATH={paths.storage}"
+            f"lab {lab_id}  {state.subnet}  {engine}  {owner}  MACHINE_STORAGE_PATH={paths.storage}"
         )
         for node in load_nodes(paths):
             print(f"  {node.name:<16} {node.ip:<16} {nodes.state(paths, node)}")

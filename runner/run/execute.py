@@ -94,6 +94,8 @@ def run_chapter(ctx: RunContext) -> ChapterRun:
 def _skip_reason(ctx: RunContext, block: Block) -> str | None:
     if block.options.skip is not None:
         return block.options.skip
+    if not block.options.runs_on(ctx.engine):
+        return f"variant for Docker {block.options.engines_text}, not run on Docker {ctx.engine}"
     if not block.options.requires:
         return None
     if ctx.lab is None:

@@ -1,0 +1,204 @@
+"""Where the book's Docker Engine generations differ, block by block (pure; site and handouts).
+
+Each chapter has one record per engine (runner.store). A *step* is what a reader does once:
+one block, or a group of per-engine variants of it (adjacent blocks with `engines=`, blank
+lines only between them). For every engine of the book a step shows that engine's block
+state; it *differs* from the primary engine's when its block failed, was not run, or printed
+something else. Output that varies from run to run (captured IDs, tokens, numbers, versions)
+is masked before comparing, so only changes of behaviour count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from runner.model import Block, Chapter
+from runner.publish.status import BlockState, ChapterState, chapter_state
+from runner.records import ChapterRecord, ChapterRun, ResultsError
+
+LoadRecord = Callable[[str, str], ChapterRecord]  # store.load(key, engine)
+
+
+@dataclass(frozen=True)
+class EngineTab:
+    engine: str  # generation, "26.1"
+    version: str  # what readers know it as: "26.1.5" (from the run), else the generation
+    state: BlockState | None  # None: the step has no variant for this engine
+    same: bool  # shows what the primary engine's tab shows
+
+
+@dataclass(frozen=True)
+class Step:
+    blocks: tuple[Block, ...]  # one block, or the variants of one step
+    primary: EngineTab
+    others: tuple[EngineTab, ...]
+
+    @property
+    def differs(self) -> bool:
+        return any(not tab.same for tab in self.others)
+
+    @property
+    def tabs(self) -> tuple[EngineTab, ...]:
+        return (self.primary, *self.others)
+
+
+@dataclass(frozen=True)
+class BookEngines:
+    """One chapter on every engine of the book; `states[engines[0]]` is the primary's."""
+
+    engines: tuple[str, ...]
+    states: dict[str, ChapterState]
+
+    @property
+    def primary(self) -> ChapterState:
+        return self.states[self.engines[0]]
+
+    def version(self, engine: str) -> str:
+        state = self.states.get(engine)
+        record = state.record if state is not None else None
+        for run in (record.passing, record.latest) if record is not None else ():
+            if run is not None and run.lab.engine_version:
+                return short_version(run.lab.engine_version)
+        return engine
+
+    def steps(self) -> list[Step]:
+        return [self._step(group) for group in variant_groups(self.primary.chapter)]
+
+    def step_of(self, block: Block) -> Step | None:
+        """The step a block starts, or None for the later variants of a group (shown by the
+        first one's step)."""
+        for group in variant_groups(self.primary.chapter):
+            if group[0].index == block.index:
+                return self._step(group)
+        return None
+
+    def _tab(self, engine: str, group: tuple[Block, ...]) -> tuple[EngineTab, tuple[str, ...]]:
+        block = next((b for b in group if b.options.runs_on(engine)), None)
+        state = self.states.get(engine)
+        bstate = state.blocks[block.index] if state is not None and block is not None else None
+        sig = signature(bstate) if bstate is not None else ("none",)
+        return EngineTab(engine, self.version(engine), bstate, True), sig
+
+    @property
+    def compared(self) -> tuple[str, ...]:
+        """The other engines with any run of this chapter: one with none is said once, in
+        the header, not on every block."""
+        return tuple(
+            e
+            for e in self.engines[1:]
+            if self.states[e].record.passing is not None or self.states[e].record.latest
+        )
+
+    def _step(self, group: tuple[Block, ...]) -> Step:
+        primary, primary_sig = self._tab(self.engines[0], group)
+        others = []
+        for engine in self.compared:
+            tab, sig = self._tab(engine, group)
+            others.append(EngineTab(tab.engine, tab.version, tab.state, sig == primary_sig))
+        return Step(group, primary, tuple(others))
+
+    def differing(self, engine: str) -> int:
+        """How many visible steps show something else on `engine` than on the primary."""
+        return sum(
+            1
+            for step in self.steps()
+            if not all(b.options.hidden for b in step.blocks)
+            for tab in step.others
+            if tab.engine == engine and not tab.same
+        )
+
+
+def short_version(version: str) -> str:
+    """'26.1.5' from Debian's '26.1.5+dfsg1': what readers see in `docker version`."""
+    return re.split(r"[+~-]", version, maxsplit=1)[0]
+
+
+def load(
+    primary: ChapterState, engines: tuple[str, ...], load_record: LoadRecord
+) -> BookEngines | ResultsError:
+    """The chapter's state on every engine; `primary` was loaded for `engines[0]`."""
+    states = {engines[0]: primary}
+    for engine in engines[1:]:
+        try:
+            record = load_record(primary.key, engine)
+        except ResultsError as exc:
+            return exc
+        states[engine] = chapter_state(primary.key, primary.chapter, record)
+    return BookEngines(engines, states)
+
+
+def variant_groups(chapter: Chapter) -> list[tuple[Block, ...]]:
+    """Blocks in order, per-engine variants of one step grouped together."""
+    lines = chapter.source.split("\n")
+    groups: list[list[Block]] = []
+    for block in chapter.blocks:
+        last = groups[-1][-1] if groups else None
+        if (
+            last is not None
+            and last.options.engines
+            and block.options.engines
+            and last.options.session == block.options.session
+            and all(not line.strip() for line in lines[last.end_line : block.loc.line - 1])
+        ):
+            groups[-1].append(block)
+        else:
+            groups.append([block])
+    return [tuple(g) for g in groups]
+
+
+def coverage_problems(chapter: Chapter, key: str, engines: tuple[str, ...]) -> list[str]:
+    """Variant groups where an engine of the book gets no variant, or two."""
+    out = []
+    for group in variant_groups(chapter):
+        if not group[0].options.engines:
+            continue
+        for engine in engines:
+            count = sum(1 for b in group if b.options.runs_on(engine))
+            if count != 1:
+                what = "no variant" if count == 0 else f"{count} variants"
+                out.append(
+                    f"{key}:{group[0].loc.line}: the blocks with engines= here give Docker "
+                    f"{engine} {what}; each engine of the book needs exactly one"
+                )
+    return out
+
+
+# --- comparing outputs ----------------------------------------------------------------------
+
+_ID = re.compile(r"\b(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{10,}\b")  # node, task, container IDs
+_TOKEN = re.compile(r"SWMTKN-[A-Za-z0-9-]+")
+_NUMBER = re.compile(r"\d+")
+_BLANKS = re.compile(r"\s+")
+
+
+def mask(text: str, values: tuple[str, ...] = ()) -> str:
+    for value in sorted(values, key=len, reverse=True):
+        if len(value) >= 4:
+            text = text.replace(value, "<captured>")
+    text = _TOKEN.sub("<token>", text)
+    text = _ID.sub("<id>", text)
+    text = _NUMBER.sub("0", text)
+    return "\n".join(_BLANKS.sub(" ", line).strip() for line in text.splitlines() if line.strip())
+
+
+def _values(run: ChapterRun | None) -> tuple[str, ...]:
+    if run is None:
+        return ()
+    return tuple(v for b in run.blocks for c in b.commands for v in c.captures.values())
+
+
+def signature(state: BlockState) -> tuple[str, ...]:
+    """What a block shows readers on one engine, with run-to-run noise masked."""
+    shown = state.shown
+    if shown is None:
+        return (str(state.block.index), state.kind)
+    values = _values(state.run)
+    problem = state.kind in ("failed", "blocked")  # an old passing output, but it fails now
+    parts = [str(state.block.index), "failing" if problem else "shown"]
+    for command in shown.commands:
+        parts.append(command.command)
+        parts.append(mask(command.output, values))
+        parts.append(str(command.status))
+    return tuple(parts)

@@ -1,0 +1,100 @@
+"""The site's side of the book's several Docker Engine generations: a step whose output
+differs gets Material content tabs (primary engine first), the chapter header says on which
+engines the chapter is verified, and the report gets a chapter × engine matrix.
+
+Kept apart from render.py and plugin.py (small hooks there) so that template work elsewhere
+merges easily. Templates: verified/engines/{tabs,note,header}.html, matrix.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from jinja2 import Environment
+from markupsafe import Markup
+
+from runner.model import Block
+from runner.publish.engines import BookEngines, EngineTab
+from runner.publish.status import BlockState, ChapterState
+from runner.site import render
+
+
+@dataclass(frozen=True)
+class TabView:
+    label: str
+    title: str
+    version: str
+    state: BlockState | None
+    primary: bool
+    html: Markup
+
+
+def _anchor(block: Block, engine: str | None) -> str:
+    base = render.anchor(block)
+    return base if engine is None else f"{base}-docker-{engine.replace('.', '-')}"
+
+
+def _block_html(env: Environment, state: BlockState, book: BookEngines, engine: str | None) -> str:
+    engine_state = book.states[engine or book.engines[0]]
+    view = render.block_view(state, engine_state.passing)
+    # Only the primary engine's block carries the id the report links to.
+    view = dataclasses.replace(view, anchor=_anchor(state.block, engine))
+    return env.get_template(f"{render.TEMPLATES}/block.html").render(view=view).strip()
+
+
+_LABEL_SUFFIX = {
+    "failed": " — échec",
+    "blocked": " — non exécuté",
+    "skipped": " — non vérifié",
+    "unverified": " — jamais vérifié",
+}
+
+
+def _tab(env: Environment, tab: EngineTab, book: BookEngines, primary: bool) -> TabView:
+    label = f"Docker {tab.version}"
+    if tab.state is not None:
+        label += _LABEL_SUFFIX.get(tab.state.kind, "")
+        html = _block_html(env, tab.state, book, None if primary else tab.engine)
+    else:
+        label += " — sans variante"
+        html = ""
+    title = "version de référence du livre" if primary else f"Docker Engine {tab.version}"
+    return TabView(label, title, tab.version, tab.state, primary, Markup(html))
+
+
+def render_step(env: Environment, book: BookEngines, block: Block) -> str | None:
+    """The HTML standing for `block` on the page: None when it vanishes (hidden, or a later
+    variant of a step shown at its first block)."""
+    step = book.step_of(block)
+    if step is None or all(b.options.hidden for b in step.blocks):
+        return None
+    primary = step.primary
+    if not step.differs and primary.state is not None:
+        return _block_html(env, primary.state, book, None)
+    tabs = [_tab(env, primary, book, True)] + [_tab(env, t, book, False) for t in step.others]
+    template = env.get_template(f"{render.TEMPLATES}/engines/tabs.html")
+    return template.render(set_id=f"{block.index + 1}", tabs=tabs).strip()
+
+
+def render_header(env: Environment, book: BookEngines) -> str:
+    return env.get_template(f"{render.TEMPLATES}/engines/header.html").render(book=book).strip()
+
+
+def insert_matrix(report: str, matrix: str) -> str:
+    """The matrix goes after the report's first table (the chapters), before the details."""
+    lines = report.split("\n")
+    in_table = False
+    for number, line in enumerate(lines):
+        if line.startswith("|"):
+            in_table = True
+        elif in_table:
+            return "\n".join([*lines[:number], matrix.strip("\n"), "", *lines[number:]])
+    return report.rstrip("\n") + "\n\n" + matrix.strip("\n") + "\n"
+
+
+def render_matrix(
+    env: Environment, engines: tuple[str, ...], rows: list[tuple[ChapterState, str, BookEngines]]
+) -> str:
+    template = env.get_template(f"{render.TEMPLATES}/engines/matrix.md")
+    return template.render(engines=engines, matrix=rows)
