@@ -13,7 +13,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from runner.notation.frontmatter import split_front_matter
-from runner.publish import french
+from runner.publish import engines, french
 from runner.publish.status import BlockState, ChapterState
 from runner.publish.transcript import Step, Transcript, captures_before, from_result, from_source
 from runner.records import ChapterRun
@@ -39,6 +39,7 @@ class HandoutStep:
     note: str | None  # why the output is not the verified one
     lines: tuple[Line, ...]
     commands: tuple[str, ...]
+    engines_note: str | None = None  # where other engines of the book differ from the primary
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,7 @@ def _needs(state: ChapterState) -> list[str]:
     return needs
 
 
-def verification_line(state: ChapterState) -> str:
+def verification_line(state: ChapterState, book: engines.BookEngines | None = None) -> str:
     run = state.passing
     if run is None:
         return "Non vérifié : aucune exécution réussie n'est enregistrée pour ce chapitre."
@@ -216,6 +217,13 @@ def verification_line(state: ChapterState) -> str:
     line = f"Vérifié le {when} avec {engine} ({lab})"
     if state.kind == "stale":
         line += " ; le chapitre a changé depuis cette vérification"
+    others = (
+        [f"Docker {book.version(e)}" for e in book.engines[1:] if book.states[e].kind == "verified"]
+        if book is not None
+        else []
+    )
+    if others:
+        line += " ; également vérifié avec " + french.join_fr(others)
     return line + "."
 
 
@@ -225,7 +233,39 @@ def slug(key: str) -> str:
     return "-".join(parts) or "chapitre"
 
 
-def handout(state: ChapterState) -> Handout:
+_ENGINE_NOTES = {
+    "failed": "ce bloc échoue",
+    "blocked": "ce bloc n'a pas été exécuté",
+    "skipped": "ce bloc n'est pas vérifié",
+    "unverified": "ce bloc n'a jamais été vérifié",
+    "stale": "ce bloc est à revérifier",
+}
+
+
+def engines_note(step: engines.Step) -> str | None:
+    """'Avec Docker 28.5.2 : sortie différente (voir le site).' or None when all agree."""
+    parts = []
+    for tab in step.others:
+        if tab.same:
+            continue
+        if tab.state is None:
+            what = "pas de variante de ce bloc"
+        elif tab.state.kind in _ENGINE_NOTES:
+            what = _ENGINE_NOTES[tab.state.kind]
+        elif tab.state.block is not (step.primary.state.block if step.primary.state else None):
+            what = f"variante pour Docker {tab.state.block.options.engines_text}, voir le site"
+        else:
+            what = "sortie différente, voir le site"
+        parts.append(f"avec Docker {tab.version}, {what}")
+    if not parts:
+        return None
+    text = " ; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def handout(state: ChapterState, book: engines.BookEngines | None = None) -> Handout:
+    """`book`: the chapter on every engine of the book; the primary's output is printed,
+    each step notes where another engine differs."""
     chapter = state.chapter
     tokens = _body_tokens(chapter.source, chapter.path)
     sections = _sections(tokens)
@@ -239,6 +279,12 @@ def handout(state: ChapterState) -> Handout:
     steps: list[HandoutStep] = []
     for block_state in state.blocks:
         block = block_state.block
+        step_engines = book.step_of(block) if book is not None else None
+        if book is not None and step_engines is None:
+            continue  # a later variant of a step: the primary engine's variant is printed
+        if step_engines is not None and step_engines.primary.state is not None:
+            block_state = step_engines.primary.state
+            block = block_state.block
         if block.options.hidden:
             continue
         section = None
@@ -255,6 +301,7 @@ def handout(state: ChapterState) -> Handout:
                 note=_note(block_state),
                 lines=tuple(lines),
                 commands=tuple(step.typed for step in shown.steps),
+                engines_note=engines_note(step_engines) if step_engines is not None else None,
             )
         )
     return Handout(
@@ -265,6 +312,6 @@ def handout(state: ChapterState) -> Handout:
         objectives_listed=listed,
         needs=tuple(_needs(state)),
         steps=tuple(steps),
-        verification=verification_line(state),
+        verification=verification_line(state, book),
         verified=state.kind in ("verified", "failed"),
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from runner.model import Block, Chapter
 from runner.publish.status import BlockState, ChapterState, chapter_state
-from runner.records import ChapterRecord, ChapterRun, ResultsError
+from runner.records import ChapterRecord, ResultsError
 
 LoadRecord = Callable[[str, str], ChapterRecord]  # store.load(key, engine)
 
@@ -168,25 +168,32 @@ def coverage_problems(chapter: Chapter, key: str, engines: tuple[str, ...]) -> l
 # --- comparing outputs ----------------------------------------------------------------------
 
 _ID = re.compile(r"\b(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{10,}\b")  # node, task, container IDs
+_HEX = re.compile(r"\b(?=[0-9a-f]*\d)[0-9a-f]{6,}\b")  # short IDs, lab ids in paths
 _TOKEN = re.compile(r"SWMTKN-[A-Za-z0-9-]+")
+_AGO = re.compile(r"\b(?:less than a second|about a minute|about an hour|an? \w+|\d+ \w+) ago\b")
 _NUMBER = re.compile(r"\d+")
 _BLANKS = re.compile(r"\s+")
 
 
-def mask(text: str, values: tuple[str, ...] = ()) -> str:
-    for value in sorted(values, key=len, reverse=True):
-        if len(value) >= 4:
-            text = text.replace(value, "<captured>")
+def mask(text: str) -> str:
+    """Run-to-run noise out: join tokens, IDs, relative times, numbers (so versions,
+    addresses and counters too), runs of blanks. Captured values are not masked as such: a
+    captured node name (the new leader) is no noise, and IDs are masked anyway."""
     text = _TOKEN.sub("<token>", text)
     text = _ID.sub("<id>", text)
+    text = _HEX.sub("<id>", text)
+    text = _AGO.sub("<time> ago", text)
     text = _NUMBER.sub("0", text)
     return "\n".join(_BLANKS.sub(" ", line).strip() for line in text.splitlines() if line.strip())
 
 
-def _values(run: ChapterRun | None) -> tuple[str, ...]:
-    if run is None:
-        return ()
-    return tuple(v for b in run.blocks for c in b.commands for v in c.captures.values())
+def _unelided(output: str, elided: tuple[tuple[int, int], ...]) -> str:
+    """The output without the lines the author's `...` stood for (any output was fine there,
+    and a `...` standing for no line on one engine and some on another is no difference)."""
+    lines = output.split("\n")
+    for start, end in sorted(elided, reverse=True):
+        del lines[start:end]
+    return "\n".join(lines)
 
 
 def signature(state: BlockState) -> tuple[str, ...]:
@@ -194,11 +201,13 @@ def signature(state: BlockState) -> tuple[str, ...]:
     shown = state.shown
     if shown is None:
         return (str(state.block.index), state.kind)
-    values = _values(state.run)
     problem = state.kind in ("failed", "blocked")  # an old passing output, but it fails now
     parts = [str(state.block.index), "failing" if problem else "shown"]
     for command in shown.commands:
-        parts.append(command.command)
-        parts.append(mask(command.output, values))
+        parts.append(mask(command.command))
+        output = mask(_unelided(command.output, command.elided))
+        if state.block.options.order_any:
+            output = "\n".join(sorted(output.splitlines()))
+        parts.append(output)
         parts.append(str(command.status))
     return tuple(parts)

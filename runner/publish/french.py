@@ -52,6 +52,13 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count} {word}"
 
 
+def join_fr(items: list[str]) -> str:
+    """'a, b et c'."""
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " et " + items[-1]
+
+
 def provider_fr(lab: LabInfo) -> str:
     return _PROVIDERS.get(lab.provider, lab.provider)
 
