@@ -108,9 +108,8 @@ def _lab_key(chapter: Chapter, provider: str | None, engine: Bundle) -> str:
     )
 
 
-def _engines(wanted: list[str] | None, first: Path) -> tuple[str, ...]:
+def _engines(wanted: list[str] | None, book: bookconfig.BookConfig) -> tuple[str, ...]:
     """The generations asked for (`all`: the book's list), else the book's primary one."""
-    book = bookconfig.load(find_project_root(first.parent))
     if not wanted:
         return (book.primary,)
     out: list[str] = []
@@ -133,7 +132,8 @@ def verify(options: argparse.Namespace) -> int:
         reporter.error("no chapters (*.md) found; give chapter files or folders")
         return EXIT_ERROR
     try:
-        wanted = _engines(options.engine, files[0])
+        book = bookconfig.load(find_project_root(files[0].parent))
+        wanted = _engines(options.engine, book)
         # Fetched (once, into the lab's cache) before anything runs.
         bundles = [engines.bundle(name) for name in wanted]
     except (LabError, bookconfig.BookConfigError) as exc:
@@ -149,7 +149,7 @@ def verify(options: argparse.Namespace) -> int:
             return EXIT_ERROR
         if not chapter.blocks:
             continue  # prose only: nothing to verify, nothing to record
-        store = ResultStore.for_chapter(path, options.results)
+        store = ResultStore.for_chapter(path, options.results, primary=book.primary)
         try:
             store.migrate()  # results stored before engines had their own files
         except ResultsError as exc:

@@ -114,10 +114,10 @@ def check_generation(generation: str) -> None:
         )
 
 
-def cached(generation: str, cache: Path = CACHE) -> Bundle | None:
+def cached(generation: str, cache: Path | None = None) -> Bundle | None:
     """The cached bundle of that generation, or None (never fetches)."""
     check_generation(generation)
-    folder = cache / generation
+    folder = (cache or CACHE) / generation
     try:
         data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         return Bundle(
@@ -132,9 +132,11 @@ def cached(generation: str, cache: Path = CACHE) -> Bundle | None:
         return None
 
 
-def bundle(generation: str, cache: Path = CACHE, archive: str = ARCHIVE) -> Bundle:
+def bundle(generation: str, cache: Path | None = None, archive: str | None = None) -> Bundle:
     """That generation's bundle, fetched into the cache when missing. EngineError when it
     cannot be had (no network, no suite serves it any more, a binary that will not run)."""
+    cache = cache or CACHE
+    archive = archive or ARCHIVE
     found = cached(generation, cache)
     if found is not None:
         return found
@@ -160,7 +162,7 @@ def components(found: Bundle) -> dict[str, str]:
     return {"suite": found.suite, **found.packages}
 
 
-def bundle_dir(version: str, cache: Path = CACHE) -> Path:
+def bundle_dir(version: str, cache: Path | None = None) -> Path:
     """For other providers (the vm provider): the folder of a generation's bundle, fetched
     when missing. Inside: `root/` (the unpacked .debs), `bin/` (links to the daemon's tools),
     `client/docker`, and `bundle.json` (suite, package versions, relinked binaries)."""
