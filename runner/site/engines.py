@@ -89,7 +89,7 @@ def insert_matrix(report: str, matrix: str) -> str:
         if line.startswith("|"):
             in_table = True
         elif in_table:
-            return "\n".join([*lines[:number], matrix.strip("\n"), "", *lines[number:]])
+            return "\n".join([*lines[:number], "", matrix.strip("\n"), "", *lines[number:]])
     return report.rstrip("\n") + "\n\n" + matrix.strip("\n") + "\n"
 
 
