@@ -1,4 +1,6 @@
-"""Run the benchmarks: the runner, the lab, the site. `python -m benchmarks [runner|lab|site]`."""
+"""Run the benchmarks: the runner, the lab, the site, the engines.
+
+`python -m benchmarks [runner|lab|site|engines]`."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ SUITES = {
     "runner": "benchmarks.runner_bench",
     "lab": "benchmarks.lab_bench",
     "site": "benchmarks.site_bench",
+    "engines": "benchmarks.engines_bench",
 }
 
 

@@ -4,8 +4,9 @@ Each chapter has one record per engine (runner.store). A *step* is what a reader
 one block, or a group of per-engine variants of it (adjacent blocks with `engines=`, blank
 lines only between them). For every engine of the book a step shows that engine's block
 state; it *differs* from the primary engine's when its block failed, was not run, or printed
-something else. Output that varies from run to run (captured IDs, tokens, numbers, versions)
-is masked before comparing, so only changes of behaviour count.
+something else. Output that varies from run to run (IDs, tokens, numbers, versions, relative
+times, lines the author elided, where words sit) is left out of the comparison, so only
+changes of behaviour count: words that appear or disappear (a line, a column, a message).
 """
 
 from __future__ import annotations
@@ -205,9 +206,9 @@ def signature(state: BlockState) -> tuple[str, ...]:
     parts = [str(state.block.index), "failing" if problem else "shown"]
     for command in shown.commands:
         parts.append(mask(command.command))
+        # Words compared as a multiset: which node wins an election or gets a task is luck
+        # (rows and cells trade places), while a new column, message or line adds words.
         output = mask(_unelided(command.output, command.elided))
-        if state.block.options.order_any:
-            output = "\n".join(sorted(output.splitlines()))
-        parts.append(output)
+        parts.append(" ".join(sorted(output.split())))
         parts.append(str(command.status))
     return tuple(parts)
