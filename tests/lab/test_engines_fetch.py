@@ -60,5 +60,5 @@ def test_a_generation_no_suite_serves_says_which_suite_serves_what(tmp_path: Pat
 
 
 def test_bad_generation_is_refused_before_anything() -> None:
-    with pytest.raises(engines.EngineError, match="MAJOR.MINOR"):
+    with pytest.raises(engines.EngineError, match=r"MAJOR\.MINOR"):
         engines.bundle("latest")
