@@ -31,10 +31,6 @@ class ExpectLine:
     text: str
     loc: Location
 
-    @property
-    def is_ellipsis(self) -> bool:
-        return self.text.strip() == "..."
-
 
 @dataclass(frozen=True)
 class Command:
@@ -129,6 +125,14 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Heading:
+    """A `##` to `######` heading: the section the blocks after it sit under."""
+
+    loc: Location
+    text: str
+
+
+@dataclass(frozen=True)
 class LabRequest:
     """What a chapter asks of the lab in its front matter (`verify: {lab: ...}`)."""
 
@@ -145,3 +149,6 @@ class Chapter:
     timeout: float | None  # the chapter's default per-command timeout
     blocks: tuple[Block, ...] = field(default_factory=tuple)
     front_matter: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    headings: tuple[Heading, ...] = ()
+    # The Markdown of the opening paragraphs: between the title and the first section or block.
+    intro: tuple[str, ...] = ()

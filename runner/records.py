@@ -118,6 +118,26 @@ def run_engine(run: ChapterRun) -> str | None:
     return run.lab.engine or generation_of(run.lab.engine_version)
 
 
+HOST_NAME_MAX = 64  # Linux: a node's UTS host name is its name
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def node_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a lab node (a Linux host name), or None. The one rule, for the
+    front matter (checked before any run) and for the lab's `docker-machine create`."""
+    if not name:
+        return "a node needs a name"
+    if len(name) > HOST_NAME_MAX:
+        return f"at most {HOST_NAME_MAX} characters (this one has {len(name)})"
+    for label in name.split("."):
+        if not _LABEL.fullmatch(label):
+            return (
+                "letters, digits and '-' in parts separated by single dots; each part starts "
+                "and ends with a letter or digit (a host name)"
+            )
+    return None
+
+
 def merge_spans(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     """Adjacent or overlapping elided spans as one: one author's `...` is one fold."""
     merged: list[tuple[int, int]] = []
@@ -183,13 +203,15 @@ def record_to_json(record: ChapterRecord, engine: str | None = None) -> str:
 def record_from_json(text: str, origin: str = "<results>") -> ChapterRecord:
     try:
         data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON {type(data).__name__}, not an object")
         if data.get("schema") not in READABLE:
             raise ValueError(f"schema {data.get('schema')!r}, expected one of {READABLE}")
         return ChapterRecord(
             passing=_run_from(data["passing"]) if data.get("passing") else None,
             latest=_run_from(data["latest"]) if data.get("latest") else None,
         )
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ResultsError(
             f"{origin}: unreadable results ({exc}); delete the file and run the chapter again"
         ) from exc

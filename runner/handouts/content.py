@@ -7,21 +7,19 @@ continuation sign, so that nothing runs off an A4 page in the monospace font.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from runner.notation.frontmatter import split_front_matter
 from runner.publish import engines, french
 from runner.publish.status import BlockState, ChapterState
-from runner.publish.transcript import Step, Transcript, captures_before, from_result, from_source
-from runner.records import ChapterRun
+from runner.publish.transcript import Step, for_state
 
 WIDTH = 94  # monospace characters that fit the width of a step on A4 (8.2 pt DejaVu Sans Mono)
 MAX_OUTPUT = 14  # output lines shown per command before trimming
 KEEP_TAIL = 3  # of which, the last ones kept after the trim mark
 WRAP_MARK = "↩"
+INTRO_PARAGRAPHS = 3  # opening paragraphs shown when the front matter lists no objectives
 _MD = MarkdownIt("commonmark", {"html": False})
 
 
@@ -114,13 +112,6 @@ def step_lines(step: Step) -> list[Line]:
     return out
 
 
-def _transcript(state: BlockState, passing: ChapterRun | None) -> Transcript:
-    if state.shown is not None and state.run is not None:
-        return from_result(state.block, state.shown, state.run)
-    values = captures_before(state.run or passing, state.block.index)
-    return from_source(state.block, with_output=False, values=values)
-
-
 _NOTES = {
     "stale": "le chapitre a changé depuis sa dernière vérification",
     "failed": "échec lors de la dernière exécution",
@@ -140,44 +131,6 @@ def _note(state: BlockState) -> str | None:
     if state.shown is None and state.kind != "unverified":
         note += " ; sortie non montrée"
     return note
-
-
-def _body_tokens(source: str, path: Path) -> list[object]:
-    skip = split_front_matter(source, path).lines
-    lines = source.split("\n")
-    body = "\n" * skip + "\n".join(lines[skip:])
-    return list(_MD.parse(body))
-
-
-def _sections(tokens: list[object]) -> list[tuple[int, str]]:
-    """(line, text) of every `##`..`######` heading."""
-    out: list[tuple[int, str]] = []
-    for i, token in enumerate(tokens):
-        if getattr(token, "type", "") == "heading_open" and getattr(token, "tag", "") != "h1":
-            line = token.map[0] + 1 if token.map else 0  # type: ignore[attr-defined]
-            out.append((line, tokens[i + 1].content.strip()))  # type: ignore[attr-defined]
-    return out
-
-
-def _intro(tokens: list[object], limit: int = 3) -> list[Markup]:
-    """The chapter's opening paragraphs: between its title and its first section or block."""
-    out: list[Markup] = []
-    seen_title = False
-    for i, token in enumerate(tokens):
-        kind = getattr(token, "type", "")
-        if kind == "heading_open":
-            if getattr(token, "tag", "") != "h1" or seen_title:
-                break
-            seen_title = True
-        elif kind == "fence":
-            break
-        elif kind == "paragraph_open" and getattr(token, "level", 1) == 0:
-            text = tokens[i + 1].content  # type: ignore[attr-defined]
-            if not text.lstrip().startswith("!!!"):
-                out.append(Markup(_MD.renderInline(text)))
-        if len(out) == limit:
-            break
-    return out
 
 
 def _needs(state: ChapterState) -> list[str]:
@@ -267,14 +220,12 @@ def handout(state: ChapterState, book: engines.BookEngines | None = None) -> Han
     """`book`: the chapter on every engine of the book; the primary's output is printed,
     each step notes where another engine differs."""
     chapter = state.chapter
-    tokens = _body_tokens(chapter.source, chapter.path)
-    sections = _sections(tokens)
     objectives = chapter.front_matter.get("objectifs") or chapter.front_matter.get("objectives")
     listed = isinstance(objectives, list) and bool(objectives)
     intro = (
         [Markup(_MD.renderInline(str(o))) for o in objectives]
         if isinstance(objectives, list) and objectives
-        else _intro(tokens)
+        else [Markup(_MD.renderInline(text)) for text in chapter.intro[:INTRO_PARAGRAPHS]]
     )
     steps: list[HandoutStep] = []
     for block_state in state.blocks:
@@ -288,10 +239,10 @@ def handout(state: ChapterState, book: engines.BookEngines | None = None) -> Han
         if block.options.hidden:
             continue
         section = None
-        for line, text in sections:
-            if line < block.loc.line:
-                section = text
-        shown = _transcript(block_state, state.passing)
+        for heading in chapter.headings:
+            if heading.loc.line < block.loc.line:
+                section = heading.text
+        shown = for_state(block_state, state.passing, with_output=False)
         lines = [line for step in shown.steps for line in step_lines(step)]
         steps.append(
             HandoutStep(

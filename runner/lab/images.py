@@ -14,7 +14,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -244,11 +243,3 @@ def archive(cache: Path = CACHE_DIR) -> Path:
         if old != target:
             old.unlink(missing_ok=True)
     return target
-
-
-def tags() -> list[str]:
-    return [t for d in definitions() for t in d.tags]
-
-
-def copy_into(archive_path: Path, dest: Path) -> None:
-    shutil.copyfile(archive_path, dest)

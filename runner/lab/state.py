@@ -19,7 +19,7 @@ import secrets
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -156,12 +156,6 @@ def load_nodes(paths: LabPaths) -> list[NodeState]:
     return sorted(nodes, key=lambda n: natural_key(n.name))
 
 
-def set_desired(paths: LabPaths, node: NodeState, desired: str) -> NodeState:
-    new = replace(node, desired=desired)
-    save_node(paths, new)
-    return new
-
-
 def natural_key(name: str) -> list[Any]:
     out: list[Any] = []
     digits = ""
@@ -209,6 +203,19 @@ def owner_alive(paths: LabPaths) -> bool:
         fd = os.open(paths.owner_lock, os.O_RDWR | os.O_CLOEXEC)
     except FileNotFoundError:
         return False
+    except PermissionError:
+        # Another user's lab (the lock is theirs): only its maker's pid can tell. Never call
+        # a lab stale on a guess.
+        state = load_lab(paths)
+        if state is None:
+            return True
+        try:
+            os.kill(state.owner_pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

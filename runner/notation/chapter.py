@@ -6,13 +6,14 @@ import re
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
-from runner.model import Block, BlockOptions, Chapter, Command, ExpectLine, Location
+from runner.model import Block, BlockOptions, Chapter, Command, ExpectLine, Heading, Location
 from runner.notation.errors import NotationError
 from runner.notation.frontmatter import split_front_matter
 from runner.notation.options import parse_options
 from runner.notation.patterns import PatternError, Placeholder, tokenize
-from runner.notation.transcript import ParsedCommand, finish_command, split_commands
+from runner.notation.transcript import finish_command, split_commands
 
 DEFAULT_TIMEOUT = 30.0
 MAX_LINE = 4000  # a terminal in canonical mode keeps 4095 bytes of a line
@@ -63,11 +64,12 @@ def parse_chapter(path: Path, text: str | None = None) -> Chapter:
                 source=token.content,
                 info=token.info.strip(),
                 options=options,
-                commands=tuple(_as_command(p) for p in parsed),
+                commands=tuple(parsed),
             )
         )
     blocks = _link_nested_shells(blocks)
     _check_names(blocks)
+    headings, intro = _outline(tokens, path)
     return Chapter(
         path=path,
         source=text,
@@ -76,7 +78,32 @@ def parse_chapter(path: Path, text: str | None = None) -> Chapter:
         timeout=front.timeout,
         blocks=tuple(blocks),
         front_matter=front.data,
+        headings=headings,
+        intro=intro,
     )
+
+
+def _outline(tokens: list[Token], path: Path) -> tuple[tuple[Heading, ...], tuple[str, ...]]:
+    """The chapter's sections (every heading but `#`) and its opening paragraphs (top-level
+    ones between its title and its first section or block; `!!!` admonitions left out)."""
+    headings: list[Heading] = []
+    intro: list[str] = []
+    seen_title, opening = False, True
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            if token.tag != "h1" or seen_title:
+                opening = False
+            seen_title = True
+            if token.tag != "h1":
+                line = token.map[0] + 1 if token.map else 0
+                headings.append(Heading(Location(path, line), tokens[i + 1].content.strip()))
+        elif token.type == "fence":
+            opening = False
+        elif opening and token.type == "paragraph_open" and token.level == 0:
+            text = tokens[i + 1].content
+            if not text.lstrip().startswith("!!!"):
+                intro.append(text)
+    return tuple(headings), tuple(intro)
 
 
 _INDENTED_FENCE = re.compile(r"\s*(`{3,}|~{3,})\s*console\b")
@@ -94,19 +121,7 @@ def _refuse_hidden_fences(content: str, first_line: int, path: Path) -> None:
             )
 
 
-def _as_command(p: ParsedCommand) -> Command:
-    return Command(
-        loc=p.loc,
-        prompt=p.prompt,
-        lines=p.lines,
-        expected=p.expected,
-        status=p.status,
-        key=p.key,
-        expected_before_key=p.expected_before_key,
-    )
-
-
-def _check_block(commands: list[ParsedCommand], options: BlockOptions) -> None:
+def _check_block(commands: list[Command], options: BlockOptions) -> None:
     for command in commands:
         if options.until is not None and command.key is not None:
             raise NotationError(

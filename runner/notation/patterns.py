@@ -2,6 +2,9 @@
 
 `{{ name }}`, `{{ name /REGEX/ }}` and `{{ /REGEX/ }}` are placeholders; anything else between
 `{{` and `}}` (Go templates such as `{{.ID}}` or `{{json .Spec}}`) is literal text.
+
+Expected lines compile with the `regex` package, not `re`: its matching takes a time limit,
+so that an author's catastrophic pattern (`(a|aa)+b`) fails a block instead of hanging the run.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+import regex
 
 _PLACEHOLDER = re.compile(
     r"\{\{\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*)?(?:/(?P<regex>.*?)/\s*)?\}\}"
@@ -64,7 +69,9 @@ GO_TEMPLATE_WORDS = frozenset(
 
 
 @dataclass(frozen=True)
-class Literal:
+class Text:
+    """Text to match as written (runs of blanks match any run of blanks)."""
+
     text: str
 
 
@@ -79,33 +86,34 @@ class Placeholder:
     regex: str | None  # None: a run of non-blank characters
 
 
-Piece = Literal | Anything | Placeholder
+# What `tokenize` splits a line into.
+Token = Text | Anything | Placeholder
 
 
 class PatternError(ValueError):
     pass
 
 
-def _literal_pieces(text: str, allow_anything: bool) -> list[Piece]:
+def _text_tokens(text: str, allow_anything: bool) -> list[Token]:
     if not allow_anything:
-        return [Literal(text)] if text else []
-    out: list[Piece] = []
+        return [Text(text)] if text else []
+    out: list[Token] = []
     for i, part in enumerate(text.split(_ELLIPSIS)):
         if i:
             out.append(Anything())
         if part:
-            out.append(Literal(part))
+            out.append(Text(part))
     return out
 
 
-def tokenize(line: str, *, allow_anything: bool = True) -> list[Piece]:
+def tokenize(line: str, *, allow_anything: bool = True) -> list[Token]:
     """Split a line into literal text, `[..]` and placeholders. Raises PatternError."""
-    pieces: list[Piece] = []
+    pieces: list[Token] = []
     pos = 0
     while True:
         start = line.find("{{", pos)
         if start < 0:
-            pieces += _literal_pieces(line[pos:], allow_anything)
+            pieces += _text_tokens(line[pos:], allow_anything)
             return pieces
         end = line.find("}}", start + 2)
         if end < 0:
@@ -113,23 +121,23 @@ def tokenize(line: str, *, allow_anything: bool = True) -> list[Piece]:
         match = _PLACEHOLDER.fullmatch(line, start, end + 2)
         if match is None or (match.group("name") is None and match.group("regex") is None):
             # Not our notation: literal text (e.g. a Go template).
-            pieces += _literal_pieces(line[pos : end + 2], allow_anything)
+            pieces += _text_tokens(line[pos : end + 2], allow_anything)
             pos = end + 2
             continue
-        regex = match.group("regex")
-        if regex is not None:
+        body = match.group("regex")
+        if body is not None:
             try:
-                re.compile(regex)
-            except re.error as exc:
-                raise PatternError(f"bad regular expression /{regex}/: {exc}") from exc
-            if "(?P<vb__" in regex:
+                regex.compile(body)
+            except regex.error as exc:
+                raise PatternError(f"bad regular expression /{body}/: {exc}") from exc
+            if "(?P<vb__" in body:
                 raise PatternError("group names starting with vb__ are the runner's own")
-        if match.group("name") in GO_TEMPLATE_WORDS and regex is None:
-            pieces += _literal_pieces(line[pos : end + 2], allow_anything)
+        if match.group("name") in GO_TEMPLATE_WORDS and body is None:
+            pieces += _text_tokens(line[pos : end + 2], allow_anything)
             pos = end + 2
             continue
-        pieces += _literal_pieces(line[pos:start], allow_anything)
-        pieces.append(Placeholder(match.group("name"), regex))
+        pieces += _text_tokens(line[pos:start], allow_anything)
+        pieces.append(Placeholder(match.group("name"), body))
         pos = end + 2
 
 
@@ -171,18 +179,18 @@ class LiteralLine:
     def __init__(self, line: str) -> None:
         self.words = _words(line)
 
-    def fullmatch(self, actual: str) -> re.Match[str] | None:
+    def fullmatch(self, actual: str, timeout: float | None = None) -> regex.Match[str] | None:
         return _MATCHED if _words(actual) == self.words else None
 
 
-_MATCHED = re.compile("").fullmatch("")
+_MATCHED = regex.compile("").fullmatch("")
 
 
 def _words(line: str) -> list[str]:
     return [word for word in line.replace("\t", " ").split(" ") if word]
 
 
-Pattern = re.Pattern[str] | LiteralLine
+Pattern = regex.Pattern[str] | LiteralLine
 
 
 def compile_line(line: str, known: Mapping[str, str]) -> tuple[Pattern, dict[str, str]]:
@@ -191,20 +199,20 @@ def compile_line(line: str, known: Mapping[str, str]) -> tuple[Pattern, dict[str
     Raises PatternError. A run of blanks matches any run of blanks; leading blanks are free.
     """
     pieces = tokenize(line.strip())
-    if all(isinstance(piece, Literal) for piece in pieces):
+    if all(isinstance(piece, Text) for piece in pieces):
         return LiteralLine(line), {}
     parts = ["[ \t]*"]
     groups: dict[str, str] = {}
     by_name: dict[str, str] = {}
     for piece in pieces:
-        if isinstance(piece, Literal):
+        if isinstance(piece, Text):
             parts.append(_literal_regex(piece.text))
         elif isinstance(piece, Anything):
             parts.append(".*?")
         elif piece.name is None:
             parts.append(f"(?:{piece.regex})")
         elif piece.name in known:
-            parts.append(re.escape(known[piece.name]))
+            parts.append(regex.escape(known[piece.name]))
         elif piece.name in by_name:
             parts.append(f"(?P={by_name[piece.name]})")
         else:
@@ -214,6 +222,6 @@ def compile_line(line: str, known: Mapping[str, str]) -> tuple[Pattern, dict[str
             body = piece.regex if piece.regex is not None else r"\S+"
             parts.append(f"(?P<{group}>{body})")
     try:
-        return re.compile("".join(parts)), groups
-    except re.error as exc:
+        return regex.compile("".join(parts)), groups
+    except regex.error as exc:
         raise PatternError(f"this line does not make a valid pattern: {exc}") from exc

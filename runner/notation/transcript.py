@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.model import ExpectLine, Key, Location
+from runner.model import Command, ExpectLine, Key, Location
 from runner.notation.errors import NotationError
 from runner.notation.shellsyntax import LineReader
 
@@ -23,17 +23,6 @@ class RawCommand:
     prompt: str
     lines: list[str]
     output: list[ExpectLine] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ParsedCommand:
-    loc: Location
-    prompt: str
-    lines: tuple[str, ...]
-    expected: tuple[ExpectLine, ...]
-    status: int | None
-    key: Key | None
-    expected_before_key: int
 
 
 def match_prompt(line: str, declared: str | None) -> tuple[str, str] | None:
@@ -108,7 +97,7 @@ def _trim_blank(lines: list[ExpectLine]) -> list[ExpectLine]:
     return lines[start:end]
 
 
-def finish_command(raw: RawCommand) -> ParsedCommand:
+def finish_command(raw: RawCommand) -> Command:
     """Read `[N]` and a key (`^C`, `^D`) out of the expected output."""
     output = _trim_blank(raw.output)
     status: int | None = None
@@ -135,7 +124,7 @@ def finish_command(raw: RawCommand) -> ParsedCommand:
             before_key = len(expected)
             continue
         expected.append(item)
-    return ParsedCommand(
+    return Command(
         loc=raw.loc,
         prompt=raw.prompt,
         lines=lines,

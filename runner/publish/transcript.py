@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from runner.model import Block, Command
-from runner.notation.patterns import Literal, PatternError, Placeholder, tokenize
+from runner.notation.patterns import PatternError, Placeholder, Text, tokenize
+from runner.publish.status import BlockState
 from runner.records import BlockResult, ChapterRun, CommandResult, merge_spans
 
 
@@ -37,10 +38,6 @@ class Step:
     key: str | None = None  # "^C"/"^D" sent while it ran
     attempts: int = 1
     duration: float = 0.0
-
-    @property
-    def output_lines(self) -> int:
-        return sum(len(run.lines) for run in self.output)
 
 
 @dataclass(frozen=True)
@@ -76,7 +73,7 @@ def _mark_captures(written: str, typed: str, values: dict[str, str]) -> list[Pie
     for token in tokens:
         if isinstance(token, Placeholder) and token.name and token.name in values:
             pieces.append(Piece(values[token.name], token.name))
-        elif isinstance(token, Literal):
+        elif isinstance(token, Text):
             pieces.append(Piece(token.text))
         else:
             return None
@@ -145,7 +142,7 @@ def readable(line: str, values: dict[str, str]) -> str:
         return line
     out: list[str] = []
     for piece in pieces:
-        if isinstance(piece, Literal):
+        if isinstance(piece, Text):
             out.append(piece.text)
         elif isinstance(piece, Placeholder) and piece.name:
             out.append(values.get(piece.name, f"<{piece.name}>"))
@@ -164,7 +161,7 @@ def filled(line: str, values: dict[str, str]) -> tuple[Piece, ...]:
         return (Piece(line),)
     pieces: list[Piece] = []
     for token in tokens:
-        if isinstance(token, Literal):
+        if isinstance(token, Text):
             pieces.append(Piece(token.text))
         elif isinstance(token, Placeholder) and token.name and token.name in values:
             pieces.append(Piece(values[token.name], token.name))
@@ -197,3 +194,13 @@ def from_source(
             )
         )
     return Transcript(tuple(steps), verified=False)
+
+
+def for_state(state: BlockState, passing: ChapterRun | None, with_output: bool) -> Transcript:
+    """What a block shows: its passing run's transcript, else the block as written, its
+    commands filled with what `passing` (the chapter's last passing run, even a stale one)
+    captured before it; `with_output`: with the author's expected output."""
+    if state.shown is not None and state.run is not None:
+        return from_result(state.block, state.shown, state.run)
+    values = captures_before(state.run or passing, state.block.index)
+    return from_source(state.block, with_output=with_output, values=values)

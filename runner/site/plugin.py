@@ -9,6 +9,11 @@ mkdocs.yml:
           report_title: Rapport de vérification
           header: true                       # a status summary under each chapter's title
           engines: ["20.10", "26.1", "28.5"] # Docker Engine generations; the first is primary
+          enabled: true                      # false: a quick preview, console blocks as written
+
+Its `on_page_markdown` runs early (event priority 50), before plugins at the default priority
+that rewrite Markdown, wherever `verified` stands in the list: the block lines it finds in the
+page must still be the chapter's.
 
 Templates live in runner/site/templates/verified/; a theme overrides one by putting a file of
 the same name in `<custom_dir>/verified/`. Chapters with no passing results, stale ones, bad
@@ -27,7 +32,7 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
@@ -47,6 +52,7 @@ _ASSETS = Path(__file__).parent / "assets"
 
 
 class VerifiedConfig(Config):  # type: ignore[no-untyped-call]  # mkdocs is untyped there
+    enabled = c.Type(bool, default=True)  # off: no results read, pages left as written
     results = c.Type(str, default="verified")
     report = c.Type(str, default="rapport-verification.md")
     report_title = c.Type(str, default="Rapport de vérification")
@@ -64,6 +70,8 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         self.books: dict[str, book_engines.BookEngines] = {}  # by src_uri: every engine
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        if not self.config.enabled:
+            return config  # every other hook then finds nothing to do
         root = Path(config.config_file_path).resolve().parent
         try:
             self.engines = check_engines(self.config.engines, f"{config.config_file_path}")
@@ -79,13 +87,16 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        if not self.config.enabled:
+            return files
         assert self.store is not None and self.env is not None
         self.chapters, self.placeholders, self.books = {}, {}, {}
         problems: list[str] = []
         for file in files.documentation_pages():
             if file.abs_src_path is None or file.generated_by:
                 continue
-            text = file.content_string
+            # As the runner reads it: mkdocs drops a byte order mark, the runner refuses it.
+            text = Path(file.abs_src_path).read_bytes().decode("utf-8", errors="replace")
             if not may_have_blocks(text):
                 continue
             loaded = load_chapter(Path(file.abs_src_path), text, self.store)
@@ -151,7 +162,8 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         )
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
-        report = files.get_file_from_path(self.config.report) if self.config.report else None
+        wanted = self.config.enabled and self.config.report
+        report = files.get_file_from_path(self.config.report) if wanted else None
         if report is None:
             return nav
         page = report.page
@@ -169,6 +181,7 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         page.next_page = None
         return nav
 
+    @event_priority(50)  # "early": see the module's docstring
     def on_page_markdown(
         self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
@@ -179,8 +192,8 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         offset = splice.line_offset(state.chapter.source, markdown)
         if offset is None:
             log.warning(
-                f"{state.key}: another plugin changed this page's Markdown before `verified`; "
-                "list `verified` before it in mkdocs.yml so that block lines still match"
+                f"{state.key}: another plugin changed this page's Markdown before `verified` "
+                "(its on_page_markdown has a priority above 50); block lines no longer match"
             )
             return markdown
         for line in splice.unseen_console_fences(markdown, state.chapter.blocks, offset):

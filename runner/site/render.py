@@ -102,11 +102,8 @@ def block_view(state: BlockState, passing: ChapterRun | None = None) -> BlockVie
     """`passing`: the chapter's last passing run, even a stale one, whose captured values fill
     the commands of a block that has no run of its own to show."""
     block = state.block
-    if state.shown is not None and state.run is not None:
-        shown = transcript.from_result(block, state.shown, state.run)
-    else:
-        values = transcript.captures_before(state.run or passing, block.index)
-        shown = transcript.from_source(block, with_output=state.kind == "skipped", values=values)
+    # A skipped block shows what the author wrote, clearly marked: it was never meant to run.
+    shown = transcript.for_state(state, passing, with_output=state.kind == "skipped")
     display = dict(block.options.display)
     return BlockView(
         anchor=anchor(block),

@@ -10,6 +10,15 @@ from runner.cli import main
 from runner.records import ChapterRecord, ChapterRun
 from runner.store import ResultStore
 
+# Chapters the tests verify, kept as files an author can open and run by hand (see README.md).
+CHAPTERS = Path(__file__).parent / "chapters" / "docs"
+
+
+def chapter(name: str) -> Path:
+    path = CHAPTERS / name
+    assert path.is_file(), f"no test chapter {path}"
+    return path
+
 
 @dataclass
 class Verified:
@@ -30,13 +39,17 @@ class Verified:
 
 @pytest.fixture
 def verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., Verified]:
-    """Write a chapter into a fresh book folder and verify it with the real CLI."""
+    """Write a chapter (text, or a test chapter's file) into a fresh book folder and verify it
+    with the real CLI; the stored results stay in that folder."""
     (tmp_path / "mkdocs.yml").write_text("site_name: test\n")
     (tmp_path / "docs").mkdir()
 
-    def run(text: str, *extra: str, name: str = "chapter.md") -> Verified:
+    def run(chapter: str | Path, *extra: str, name: str = "chapter.md") -> Verified:
+        if isinstance(chapter, Path):
+            name = chapter.name
+            chapter = chapter.read_text(encoding="utf-8")
         path = tmp_path / "docs" / name
-        path.write_text(text)
+        path.write_text(chapter)
         code = main(["verify", str(path), *extra])
         out = capsys.readouterr()
         store = ResultStore.for_chapter(path)

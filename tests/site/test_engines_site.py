@@ -112,7 +112,7 @@ def test_header_names_the_engines(built: Build) -> None:
 def test_report_has_a_chapter_by_engine_matrix(built: Build) -> None:
     report = built.page("rapport-verification")
     assert "Par version de Docker Engine" in report
-    matrix = report[report.index("id=\"par-version-de-docker-engine\"") :]
+    matrix = report[report.index('id="par-version-de-docker-engine"') :]
     table = matrix[matrix.index("<table>") : matrix.index("</table>")]
     headers = re.findall(r"<th[^>]*>([^<]*)</th>", table)
     assert headers == ["Chapitre", "Docker 20.10 (référence)", "Docker 26.1", "Docker 28.5"]

@@ -1,0 +1,118 @@
+"""Every process a session started ends with it, even one that left with `setsid` or `nohup`.
+
+Two nets, because neither catches everything alone:
+- a cgroup per session (root, and a cgroup hierarchy mounted): every descendant stays in it,
+  whatever its process group or session;
+- a marker variable in the session's environment (any user): descendants inherit it unless
+  they clear their environment (`env -i`).
+
+Cgroups are named `<runner pid>-<token>` under `booklab-sessions/`, so the next run removes
+those of a run that was killed (its pid is gone).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner.lab import cgroups
+
+TOP = "booklab-sessions"
+MARKER = "VERIFY_SESSION"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class Tracker:
+    token: str
+    group: Path | None  # the cgroup's folder, when we could make one
+
+    @classmethod
+    def create(cls, token: str) -> Tracker:
+        group: Path | None = None
+        if os.geteuid() == 0 and cgroups.tracking_root() is not None:
+            try:
+                group = cgroups.ensure(f"/{TOP}/{os.getpid()}-{token}")
+            except OSError:
+                group = None  # a read-only cgroupfs (some containers): the marker remains
+        return cls(token, group)
+
+    def env(self) -> dict[str, str]:
+        return {MARKER: self.token}
+
+    def join(self) -> None:
+        """Called in the forked child, before exec: move this process into the group."""
+        if self.group is not None:
+            with contextlib.suppress(OSError):
+                (self.group / "cgroup.procs").write_text(str(os.getpid()))
+
+    def pids(self) -> set[int]:
+        found: set[int] = set()
+        if self.group is not None:
+            found.update(cgroups.pids(self._rel()))
+        found.update(_marked(f"{MARKER}={self.token}".encode()))
+        found.discard(os.getpid())
+        return found
+
+    def end_all(self) -> None:
+        """SIGKILL every process of the session, until none is left; remove the group."""
+        for _ in range(50):
+            left = self.pids()
+            if not left:
+                break
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+        if self.group is not None:
+            cgroups.remove_tree(self._rel())
+
+    def _rel(self) -> str:
+        assert self.group is not None
+        root = cgroups.tracking_root()
+        assert root is not None
+        return "/" + self.group.relative_to(root).as_posix()
+
+
+def _marked(needle: bytes) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle + b"\0" in environ or environ.endswith(needle):
+            out.append(int(entry.name))
+    return out
+
+
+def clean_stale() -> list[str]:
+    """Remove session groups (and their processes) of runs that are gone."""
+    removed: list[str] = []
+    root = cgroups.tracking_root()
+    if os.geteuid() != 0 or root is None or not (root / TOP).is_dir():
+        return removed
+    for folder in sorted((root / TOP).iterdir()):
+        pid = folder.name.split("-", 1)[0]
+        if not folder.is_dir() or not pid.isdigit() or _pid_alive(int(pid)):
+            continue
+        rel = f"/{TOP}/{folder.name}"
+        cgroups.kill_all(rel)
+        cgroups.remove_tree(rel)
+        removed.append(str(folder))
+    with contextlib.suppress(OSError):
+        (root / TOP).rmdir()
+    return removed
