@@ -206,7 +206,10 @@ def engines_note(step: engines.Step) -> str | None:
         elif tab.state.kind in _ENGINE_NOTES:
             what = _ENGINE_NOTES[tab.state.kind]
         elif tab.state.block is not (step.primary.state.block if step.primary.state else None):
-            what = f"variante pour Docker {tab.state.block.options.engines_text}, voir le site"
+            what = (
+                "variante de ce bloc pour "
+                f"{french.engines_fr(tab.state.block.options.engines_text)}, voir le site"
+            )
         else:
             what = "sortie différente, voir le site"
         parts.append(f"avec Docker {tab.version}, {what}")

@@ -50,6 +50,8 @@ def make_env(custom_dir: Path | None = None) -> Environment:
     env.filters["engine_fr"] = french.engine_fr
     env.filters["md_cell"] = md_cell
     env.globals["plural"] = french.plural
+    env.filters["join_fr"] = french.join_fr
+    env.filters["engines_fr"] = french.engines_fr
     return env
 
 
