@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from runner import bookconfig
 from runner.cli import main
 from runner.model import Location
 from runner.notation import NotationError, parse_chapter
+from runner.publish.engines import coverage_problems, variant_groups
 from runner.records import ChapterRecord, record_from_json
 from runner.store import ResultStore
 
@@ -139,3 +141,41 @@ def test_bad_engines_option_names_file_and_line(tmp_path: Path, spec: str) -> No
         parse_chapter(path)
     assert str(Location(path, 3)) in str(caught.value)
     assert "engines=" in str(caught.value)
+
+
+def test_a_variant_group_must_give_each_engine_exactly_one(tmp_path: Path) -> None:
+    path = tmp_path / "a.md"
+    path.write_text(
+        '# A\n\n```console engines="<26"\n$ true\n```\n\n'
+        '```console engines=">=28"\n$ true\n```\n\n'
+        "```console\n$ true\n```\n"
+    )
+    chapter = parse_chapter(path)
+    groups = variant_groups(chapter)
+    assert [[b.index for b in g] for g in groups] == [[0, 1], [2]]
+    problems = coverage_problems(chapter, "docs/a.md", ("20.10", "26.1", "28.5"))
+    assert problems == [
+        "docs/a.md:3: the blocks with engines= here give Docker 26.1 no variant; "
+        "each engine of the book needs exactly one"
+    ]
+
+
+@pytest.mark.parametrize("engines", [[], ["26"], ["latest"], [26.1], ["20.10", "20.10"], "20.10"])
+def test_the_book_engine_list_is_checked(tmp_path: Path, engines: object) -> None:
+    (tmp_path / "mkdocs.yml").write_text(
+        f"site_name: t\nplugins:\n  - search\n  - verified:\n      engines: {json.dumps(engines)}\n"
+    )
+    with pytest.raises(bookconfig.BookConfigError) as caught:
+        bookconfig.load(tmp_path)
+    assert f"{tmp_path / 'mkdocs.yml'}:5" in str(caught.value)
+
+
+def test_the_book_engine_list_is_read_from_mkdocs_yml(tmp_path: Path) -> None:
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: t\nmarkdown_extensions:\n  - pymdownx.emoji:\n"
+        "      emoji_index: !!python/name:material.extensions.emoji.twemoji\n"
+        'plugins:\n  - verified:\n      engines: ["26.1", "20.10"]\n'
+    )
+    assert bookconfig.load(tmp_path).engines == ("26.1", "20.10")
+    assert bookconfig.load(tmp_path).primary == "26.1"
+    assert bookconfig.load(None).engines == ("20.10",)  # outside a book
