@@ -35,11 +35,12 @@ def _anchor(block: Block, engine: str | None) -> str:
     return base if engine is None else f"{base}-docker-{engine.replace('.', '-')}"
 
 
-def _block_html(env: Environment, state: BlockState, book: BookEngines, engine: str | None) -> str:
+def _block_html(
+    env: Environment, state: BlockState, book: BookEngines, engine: str | None, anchor: str
+) -> str:
     engine_state = book.states[engine or book.engines[0]]
     view = render.block_view(state, engine_state.passing)
-    # Only the primary engine's block carries the id the report links to.
-    view = dataclasses.replace(view, anchor=_anchor(state.block, engine))
+    view = dataclasses.replace(view, anchor=anchor)
     return env.get_template(f"{render.TEMPLATES}/block.html").render(view=view).strip()
 
 
@@ -51,11 +52,19 @@ _LABEL_SUFFIX = {
 }
 
 
-def _tab(env: Environment, tab: EngineTab, book: BookEngines, primary: bool) -> TabView:
+def _tab(
+    env: Environment, tab: EngineTab, book: BookEngines, primary: bool, used: set[str]
+) -> TabView:
     label = f"Docker {tab.version}"
     if tab.state is not None:
         label += _LABEL_SUFFIX.get(tab.state.kind, "")
-        html = _block_html(env, tab.state, book, None if primary else tab.engine)
+        # The report links every block by its plain id: the first tab showing a block has
+        # it (a later variant is shown only here), other tabs get one named after the engine.
+        anchor = _anchor(tab.state.block, None)
+        if anchor in used:
+            anchor = _anchor(tab.state.block, tab.engine)
+        used.add(anchor)
+        html = _block_html(env, tab.state, book, None if primary else tab.engine, anchor)
     else:
         label += " — sans variante"
         html = ""
@@ -71,8 +80,10 @@ def render_step(env: Environment, book: BookEngines, block: Block) -> str | None
         return None
     primary = step.primary
     if not step.differs and primary.state is not None:
-        return _block_html(env, primary.state, book, None)
-    tabs = [_tab(env, primary, book, True)] + [_tab(env, t, book, False) for t in step.others]
+        return _block_html(env, primary.state, book, None, _anchor(primary.state.block, None))
+    used: set[str] = set()
+    tabs = [_tab(env, primary, book, True, used)]
+    tabs += [_tab(env, t, book, False, used) for t in step.others]
     template = env.get_template(f"{render.TEMPLATES}/engines/tabs.html")
     return template.render(set_id=f"{block.index + 1}", tabs=tabs).strip()
 
