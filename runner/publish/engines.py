@@ -168,12 +168,14 @@ def coverage_problems(chapter: Chapter, key: str, engines: tuple[str, ...]) -> l
 
 # --- comparing outputs ----------------------------------------------------------------------
 
-_ID = re.compile(r"\b(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{10,}\b")  # node, task, container IDs
-_HEX = re.compile(r"\b(?=[0-9a-f]*\d)[0-9a-f]{6,}\b")  # short IDs, lab ids in paths
+# IDs mix letters and digits (a run of digits alone is a number, masked as such below).
+_ID = re.compile(r"\b(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{10,}\b")
+_HEX = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{6,}\b")  # short IDs, lab ids
 # Swarm's IDs (25 characters) and their short form (12), which may hold no digit at all.
 _SWARM_ID = re.compile(r"\b(?:[a-z0-9]{25}|[a-z0-9]{12})\b")
 _TOKEN = re.compile(r"SWMTKN-[A-Za-z0-9-]+")
 _AGO = re.compile(r"\b(?:less than a second|about a minute|about an hour|an? \w+|\d+ \w+) ago\b")
+_DURATION = re.compile(r"\b\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)\b")
 _NUMBER = re.compile(r"\d+")
 _BLANKS = re.compile(r"\s+")
 
@@ -183,10 +185,11 @@ def mask(text: str) -> str:
     addresses and counters too), runs of blanks. Captured values are not masked as such: a
     captured node name (the new leader) is no noise, and IDs are masked anyway."""
     text = _TOKEN.sub("<token>", text)
+    text = _AGO.sub("<time> ago", text)
+    text = _DURATION.sub("<duration>", text)  # "4.817737025s" is no ID
     text = _ID.sub("<id>", text)
     text = _HEX.sub("<id>", text)
     text = _SWARM_ID.sub("<id>", text)
-    text = _AGO.sub("<time> ago", text)
     text = _NUMBER.sub("0", text)
     return "\n".join(_BLANKS.sub(" ", line).strip() for line in text.splitlines() if line.strip())
 

@@ -15,7 +15,7 @@ from runner import bookconfig
 from runner.cli import main
 from runner.model import Location
 from runner.notation import NotationError, parse_chapter
-from runner.publish.engines import coverage_problems, variant_groups
+from runner.publish.engines import coverage_problems, mask, variant_groups
 from runner.records import ChapterRecord, record_from_json
 from runner.store import ResultStore
 
@@ -179,3 +179,26 @@ def test_the_book_engine_list_is_read_from_mkdocs_yml(tmp_path: Path) -> None:
     assert bookconfig.load(tmp_path).engines == ("26.1", "20.10")
     assert bookconfig.load(tmp_path).primary == "26.1"
     assert bookconfig.load(None).engines == ("20.10",)  # outside a book
+
+
+def test_run_to_run_noise_is_no_engine_difference() -> None:
+    one = (
+        'time="2026-11-29T21:37:18.046727688Z" msg="received heartbeat from worker '
+        "{[swarm-manager] hs944ahze9n99cwgoowtiuz6d b7cvr42z7rnnt39o41vyd3qpi <nil> "
+        '192.168.101.101:45590}, expect next heartbeat in 4.72545569s"\n'
+        "vfwibokqenfg   web   replicated   4/4   web:latest\n"
+        "web.1 node-03 Running 37 seconds ago\n"
+        "export DOCKER_CERT_PATH=/run/book-lab/c8ad9f/machine/machines/node-01"
+    )
+    two = (
+        'time="2026-11-29T21:41:20.930392783Z" msg="received heartbeat from worker '
+        "{[swarm-manager] 9jnf5ejqpa4rnlpul9ajvdm45 hsm233a2eo64vupjp53sx5zib <nil> "
+        '192.168.99.101:57798}, expect next heartbeat in 4.817737025s"\n'
+        "9jq1f80tgozn   web   replicated   4/4   web:latest\n"
+        "web.4 node-02 Running less than a second ago\n"
+        "export DOCKER_CERT_PATH=/run/book-lab/8353d1/machine/machines/node-01"
+    )
+    assert mask(one) == mask(two)
+    # What does change behaviour still shows: another word, a new line.
+    assert mask("verify: Service converged") != mask("verify: Service 3s2apuyea7cn converged")
+    assert mask(one) != mask(one + "\nWARNING: no swap limit support")
