@@ -171,12 +171,12 @@ def verification_line(state: ChapterState, book: engines.BookEngines | None = No
     if state.kind == "stale":
         line += " ; le chapitre a changé depuis cette vérification"
     others = (
-        [f"Docker {book.version(e)}" for e in book.engines[1:] if book.states[e].kind == "verified"]
+        [book.version(e) for e in book.engines[1:] if book.states[e].kind == "verified"]
         if book is not None
         else []
     )
     if others:
-        line += " ; également vérifié avec " + french.join_fr(others)
+        line += " ; également vérifié avec Docker " + french.join_fr(others)
     return line + "."
 
 
@@ -196,8 +196,9 @@ _ENGINE_NOTES = {
 
 
 def engines_note(step: engines.Step) -> str | None:
-    """'Avec Docker 28.5.2 : sortie différente (voir le site).' or None when all agree."""
-    parts = []
+    """'Avec Docker 26.1.5 et 28.5.2 : sortie différente (voir le site).' or None when every
+    engine shows what the primary shows. Engines with the same difference share a phrase."""
+    by_what: dict[str, list[str]] = {}
     for tab in step.others:
         if tab.same:
             continue
@@ -206,16 +207,15 @@ def engines_note(step: engines.Step) -> str | None:
         elif tab.state.kind in _ENGINE_NOTES:
             what = _ENGINE_NOTES[tab.state.kind]
         elif tab.state.block is not (step.primary.state.block if step.primary.state else None):
-            what = (
-                "variante de ce bloc pour "
-                f"{french.engines_fr(tab.state.block.options.engines_text)}, voir le site"
-            )
+            variant = french.engines_fr(tab.state.block.options.engines_text)
+            what = f"variante de ce bloc pour {variant} (voir le site)"
         else:
-            what = "sortie différente, voir le site"
-        parts.append(f"avec Docker {tab.version}, {what}")
-    if not parts:
+            what = "sortie différente (voir le site)"
+        by_what.setdefault(what, []).append(tab.version)
+    if not by_what:
         return None
-    text = " ; ".join(parts)
+    phrases = [f"avec Docker {french.join_fr(v)} : {what}" for what, v in by_what.items()]
+    text = " ; ".join(phrases)
     return text[0].upper() + text[1:] + "."
 
 

@@ -151,6 +151,6 @@ def test_handouts_print_the_primary_and_note_differences(tmp_path: Path) -> None
     )
     flat = " ".join(text.split())
     assert "Up 2 seconds" not in flat  # the primary engine's output only
-    assert "Avec Docker 26.1.5, sortie différente, voir le site" in flat
-    assert "Avec Docker 28.5.2, ce bloc échoue" in flat
-    assert "également vérifié avec Docker 26.1.5" in flat
+    assert "Avec Docker 26.1.5 : sortie différente (voir le site)" in flat
+    assert "Avec Docker 28.5.2 : ce bloc échoue." in flat
+    assert "également vérifié avec Docker 26.1.5" in flat  # and 28.5.2, which failed: not
