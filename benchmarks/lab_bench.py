@@ -44,10 +44,11 @@ def _kill_bench_processes(base: str) -> None:
                 os.kill(int(proc.name), signal.SIGKILL)
 
 
-def _bare_dockerd() -> float:
+def _bare_dockerd(generation: str = engines.DEFAULT) -> float:
     """One dockerd in a throwaway netns, answering its socket; torn down afterwards."""
-    ns, base = "bklbench", "/run/book-lab-bench"
-    tools = engines.bundle(engines.DEFAULT).bin  # the lab's engines, never the host's
+    # Named after this process: two benchmarks at once (other worktrees) must not collide.
+    ns, base = f"bklbench{os.getpid()}", f"/run/book-lab-bench-{os.getpid()}"
+    tools = engines.bundle(generation).bin  # the lab's engines, never the host's
     start = time.perf_counter()
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
@@ -127,16 +128,21 @@ def engines_run() -> None:
         engines.bundle(name)  # warm: fetching is not what is measured
     names = tuple(f"node-{i:02d}" for i in range(1, 5))
     ups: dict[str, list[float]] = {name: [] for name in book}
+    bare: dict[str, list[float]] = {name: [] for name in book}
     for _ in range(ROUNDS):
         for name in book:
+            bare[name].append(_bare_dockerd(name))
             t0 = time.perf_counter()
             lab = NetnsProvider(engine=name).up(names)
             ups[name].append(time.perf_counter() - t0)
             lab.down()
     base = statistics.median(ups[book[0]])
+    base_added = base - statistics.median(bare[book[0]])
     for name in book:
-        up = statistics.median(ups[name])
+        up, alone = statistics.median(ups[name]), statistics.median(bare[name])
+        # What the lab adds over that engine's own start: switching engines should not move it.
         print(
-            f"engine {name}: 4-node lab up {up:.2f} s (median of {ROUNDS}), "
-            f"{up / base:.2f}x the default engine {book[0]} ({base:.2f} s)"
+            f"engine {name}: 4-node lab up {up:.2f} s (median of {ROUNDS}), {up / base:.2f}x "
+            f"the default engine {book[0]} ({base:.2f} s); one bare dockerd of {name} answers "
+            f"in {alone:.2f} s, so the lab adds {up - alone:.2f} s (default: {base_added:.2f} s)"
         )
