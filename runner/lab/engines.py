@@ -192,9 +192,10 @@ class _Apt:
         sources = "".join(f"deb [signed-by={KEYRING}] {archive} {suite} main\n" for suite in SUITES)
         (self.dir / "sources.list").write_text(sources)
         d = self.dir
-        # Dir::Etc::Main and ::Parts point away from /etc/apt: the machine's own apt settings
-        # (proxies aside, there are none here) never leak in. Valid-Until is not checked, as
-        # the machine's own apt does not (its clock may be ahead of the archive's mirror).
+        # Dir::Etc::Main and ::Parts point away from /etc/apt: none of the machine's own apt
+        # settings, sources or state is read or written. Valid-Until is not checked, as the
+        # machine's own apt does not either (its clock may run ahead of the archive's
+        # mirror); the lists are still verified against the archive keyring.
         (self.dir / "apt.conf").write_text(
             f'Dir::Etc::Main "/dev/null";\n'
             f'Dir::Etc::Parts "{d}/parts";\n'
