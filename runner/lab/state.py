@@ -19,7 +19,7 @@ import secrets
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -134,7 +134,10 @@ def save_lab(paths: LabPaths, state: LabState) -> None:
 def load_lab(paths: LabPaths) -> LabState | None:
     try:
         data: dict[str, Any] = json.loads(paths.lab_json.read_text(encoding="utf-8"))
-        return LabState(**data)
+        # Keys a newer runner added are ignored: labs of several runner versions coexist on
+        # one machine, and one that cannot read another's lab would take it for stale.
+        known = {f.name for f in fields(LabState)}
+        return LabState(**{k: v for k, v in data.items() if k in known})
     except (OSError, ValueError, TypeError):
         return None
 
