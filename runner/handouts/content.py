@@ -176,7 +176,7 @@ def verification_line(state: ChapterState, book: engines.BookEngines | None = No
         else []
     )
     if others:
-        line += " ; également vérifié avec Docker " + french.join_fr(others)
+        line += "\u00a0; également vérifié avec Docker " + french.join_fr(others)
     return line + "."
 
 
@@ -214,8 +214,8 @@ def engines_note(step: engines.Step) -> str | None:
         by_what.setdefault(what, []).append(tab.version)
     if not by_what:
         return None
-    phrases = [f"avec Docker {french.join_fr(v)} : {what}" for what, v in by_what.items()]
-    text = " ; ".join(phrases)
+    phrases = [f"avec Docker {french.join_fr(v)}\u00a0: {what}" for what, v in by_what.items()]
+    text = "\u00a0; ".join(phrases)  # French: no-break space before ; and :
     return text[0].upper() + text[1:] + "."
 
 

@@ -104,7 +104,7 @@ def test_header_names_the_engines(built: Build) -> None:
     page = built.page("01-premiers-pas")
     summary = page[page.index('class="vb-engines-summary"') :][:600]
     assert (
-        "Vérifié avec Docker 20.10.24 (référence) et 26.1.5 ; en échec avec Docker 28.5.2."
+        "Vérifié avec Docker 20.10.24 (référence) et 26.1.5\u00a0; en échec avec Docker 28.5.2."
         in summary
     )
     assert "1 bloc avec Docker 26.1.5" in summary
@@ -151,6 +151,8 @@ def test_handouts_print_the_primary_and_note_differences(tmp_path: Path) -> None
     )
     flat = " ".join(text.split())
     assert "Up 2 seconds" not in flat  # the primary engine's output only
-    assert "Avec Docker 26.1.5 : sortie différente (voir le site)" in flat
+    assert (
+        "Avec Docker 26.1.5 : sortie différente (voir le site)" in flat
+    )  # (the no-break space reads as one)
     assert "Avec Docker 28.5.2 : ce bloc échoue." in flat
     assert "également vérifié avec Docker 26.1.5" in flat  # and 28.5.2, which failed: not
