@@ -103,3 +103,21 @@ def test_relinked_binaries_use_the_bundles_own_loader() -> None:
             assert ".fetch-" not in bundle.relinked[name]
             ldd = subprocess.run(["ldd", str(target)], capture_output=True, text=True).stdout
             assert "not found" not in ldd
+
+
+def test_lab_up_by_hand_takes_an_engine(capsys: pytest.CaptureFixture[str]) -> None:
+    from runner.lab import cli
+
+    assert cli.main(["up", "--nodes", "1", "--engine", "26.1"]) == 0
+    printed = capsys.readouterr().out
+    lab_id = printed.split()[2]
+    try:
+        assert "Docker Engine 26.1." in printed
+        assert f"{engines.bundle('26.1').client}:" in printed  # the client, first on PATH
+        assert cli.main(["status"]) == 0
+        assert "Docker 26.1." in capsys.readouterr().out
+    finally:
+        assert cli.main(["down", lab_id]) == 0
+    assert lab_resources(lab_id) == []
+    assert cli.main(["up", "--engine", "26"]) == 2
+    assert "MAJOR.MINOR" in capsys.readouterr().err
