@@ -62,3 +62,14 @@ def test_a_generation_no_suite_serves_says_which_suite_serves_what(tmp_path: Pat
 def test_bad_generation_is_refused_before_anything() -> None:
     with pytest.raises(engines.EngineError, match=r"MAJOR\.MINOR"):
         engines.bundle("latest")
+
+
+def test_a_half_made_entry_is_no_entry_and_is_cleared(tmp_path: Path) -> None:
+    """A run killed between the rename and the manifest leaves a folder without bundle.json:
+    it is not taken for a bundle, and the next fetch clears it (here, failing again)."""
+    cache = tmp_path / "engines"
+    (cache / "26.1" / "bin").mkdir(parents=True)
+    assert engines.cached("26.1", cache) is None
+    with pytest.raises(engines.EngineError):
+        engines.bundle("26.1", cache=cache, archive=UNREACHABLE)
+    assert _leftovers(cache) == []
