@@ -7,9 +7,11 @@ root, else refused with the exact command to run).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import nox
 
@@ -167,3 +169,24 @@ def bench(session: nox.Session) -> None:
     ensure_debian(session, LAB_PACKAGES)
     install(session, "bench")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+MUTMUT = "mutmut==3.8.1"  # pinned: its configuration keys and result files change between majors
+
+
+@nox.session(python=PYTHON)
+def mutate(session: nox.Session) -> None:
+    """Mutation testing of the pure core (notation, matcher) and the results store (records,
+    store) by their fast tests; configured under [tool.mutmut] in pyproject.toml. Every run
+    starts afresh; the last line is the score."""
+    install(session, "test")
+    session.install(MUTMUT)
+    shutil.rmtree("mutants", ignore_errors=True)
+    session.run("mutmut", "run", "--max-children", str(os.cpu_count() or 2))
+    session.run("mutmut", "export-cicd-stats")
+    stats = json.loads(Path("mutants/mutmut-cicd-stats.json").read_text(encoding="utf-8"))
+    # A mutant that makes the tests hang is caught too; one no test reaches is not.
+    killed, total = stats["killed"] + stats["timeout"], stats["total"]
+    survivors = session.run("mutmut", "results", silent=True)  # the mutants no test killed
+    print(str(survivors).rstrip())
+    print(f"mutation score: {killed}/{total} killed ({100 * killed / max(total, 1):.1f} %)")

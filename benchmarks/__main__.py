@@ -1,6 +1,6 @@
-"""Run the benchmarks: the runner, the lab, the site, the engines.
+"""Run the benchmarks: the runner, output sizes, the lab, the site, the engines.
 
-`python -m benchmarks [runner|lab|site|engines]`."""
+`python -m benchmarks [runner|output|lab|site|engines]`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 
 SUITES = {
     "runner": "benchmarks.runner_bench",
+    "output": "benchmarks.output_bench",
     "lab": "benchmarks.lab_bench",
     "site": "benchmarks.site_bench",
     "engines": "benchmarks.engines_bench",

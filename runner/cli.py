@@ -197,8 +197,13 @@ def verify(options: argparse.Namespace) -> int:
         try:
             record = item.store.load(item.key, item.engine.generation)
         except ResultsError as exc:
-            aside = item.store.set_aside(item.key, item.engine.generation)
-            reporter.error(f"{exc}; moved aside to {aside}, the chapter runs as if never run")
+            what = str(exc).split("; delete the file")[0]
+            try:
+                aside = item.store.set_aside(item.key, item.engine.generation)
+            except OSError as move:
+                reporter.error(f"{what}; it could not be moved aside ({move}): remove it")
+                return EXIT_ERROR
+            reporter.error(f"{what}; moved aside to {aside}; the chapter runs as if never run")
             record = ChapterRecord()
         passing = record.passing
         if (

@@ -128,9 +128,9 @@ def match(
     except _TooSlow as exc:
         return MatchResult(
             False,
-            diff=f"matching gave up after {time_limit:g} s on the expected line {exc.line!r}: "
-            "its regular expression backtracks too much on this output; make it more "
-            "specific (e.g. no nested repetition such as `(a|aa)+`)",
+            diff=f"matching gave up after {time_limit:g} s (of processor time) on the "
+            f"expected line {exc.line!r}: its regular expression backtracks too much on "
+            "this output; make it more specific (e.g. no nested repetition such as `(a|aa)+`)",
         )
     if solved is None:
         diff = render_diff(expected, lines, known, time_limit)
@@ -293,7 +293,7 @@ def _shift_hunk(line: str, offset: int) -> str:
         return line
     parts = line.split(" ")
     for i in (1, 2):
-        sign, _, rest = parts[i][0], None, parts[i][1:]
+        sign, rest = parts[i][0], parts[i][1:]
         first, _, count = rest.partition(",")
         parts[i] = f"{sign}{int(first) + offset}" + (f",{count}" if count else "")
     return " ".join(parts)

@@ -119,7 +119,7 @@ def run_engine(run: ChapterRun) -> str | None:
 
 
 HOST_NAME_MAX = 64  # Linux: a node's UTS host name is its name
-_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?")  # a host name: 64
 
 
 def node_name_problem(name: str) -> str | None:
@@ -211,7 +211,7 @@ def record_from_json(text: str, origin: str = "<results>") -> ChapterRecord:
             passing=_run_from(data["passing"]) if data.get("passing") else None,
             latest=_run_from(data["latest"]) if data.get("latest") else None,
         )
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # JSON of another shape
         raise ResultsError(
             f"{origin}: unreadable results ({exc}); delete the file and run the chapter again"
         ) from exc

@@ -41,28 +41,22 @@ print(json.dumps({"imported": names, "loaded": sorted(sys.modules)}))
 MARKDOWN = ("markdown_it", "markdown", "mistune", "commonmark")
 RENDERING = ("mkdocs", "jinja2", "weasyprint")
 
+# What the pure core (notation, matcher) must never load: no I/O, no sessions, no publishing.
+PURE = (
+    "runner.store",
+    "tempfile",
+    "pexpect",
+    "subprocess",
+    *RENDERING,
+    "runner.lab",
+    "runner.site",
+    "runner.handouts",
+)
+
 # part -> modules (with everything below them) it must never load
 WALLS: dict[str, tuple[str, ...]] = {
-    "runner.notation": (
-        "runner.store",
-        "tempfile",
-        "pexpect",
-        "subprocess",
-        *RENDERING,
-        "runner.lab",
-        "runner.site",
-        "runner.handouts",
-    ),
-    "runner.matcher": (
-        "runner.store",
-        "tempfile",
-        "pexpect",
-        "subprocess",
-        *RENDERING,
-        "runner.lab",
-        "runner.site",
-        "runner.handouts",
-    ),
+    "runner.notation": PURE,
+    "runner.matcher": PURE,
     "runner.lab": (
         *MARKDOWN,
         *RENDERING,

@@ -29,7 +29,7 @@ from runner.records import node_name_problem
 
 _FENCE = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _BLANK_THEN_FENCE = re.compile(
-    r"\A(?:[ \t]*\r?\n)+---[ \t]*\r?\n(?:.*?\r?\n)?(?:---|\.\.\.)[ \t]*$", re.DOTALL | re.MULTILINE
+    r"\A(?:[ \t]*\r?\n)+---[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)[ \t]*$", re.DOTALL | re.MULTILINE
 )
 BOM = "\ufeff"
 
@@ -119,7 +119,8 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
         )
     match = _FENCE.match(text)
     if not match:
-        if _BLANK_THEN_FENCE.match(text):
+        late = _BLANK_THEN_FENCE.match(text)
+        if late and _is_yaml_map(late.group(1) or ""):  # else two thematic breaks, not YAML
             raise NotationError(
                 Location(path, 1),
                 "blank line before the front matter's `---`: neither mkdocs nor the runner "
@@ -141,6 +142,10 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
     top = _key_lines(node, path)
     _refuse_near_misses(data, top, path)
     if "verify" not in data:
+        if "lab" in data:  # nobody else's key, and a lab silently missing runs on the host
+            raise NotationError(
+                top["lab"], "`lab:` belongs under `verify:` (write `verify:` then `  lab: ...`)"
+            )
         return FrontMatter(data, lines)
     where = top.get("verify", Location(path, 1))
     verify = data["verify"]
@@ -169,6 +174,13 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
             raise NotationError(at, f"verify.{key.name} has no value: it must be {key.expects}")
         values[key.name] = key.parse(verify[key.name], at)
     return FrontMatter(data, lines, values)
+
+
+def _is_yaml_map(text: str) -> bool:
+    try:
+        return isinstance(yaml.safe_load(text), dict)
+    except yaml.YAMLError:
+        return False
 
 
 def _key_lines(node: yaml.Node | None, path: Path) -> dict[str, Location]:

@@ -29,7 +29,7 @@ from runner.records import (
     chapter_hash,
 )
 from runner.run.home import make_home, remove_home
-from runner.run.output import cap_output
+from runner.run.output import cap_lines, cap_output
 from runner.run.session import SessionLost, Shell
 
 BACKOFF_START, BACKOFF_MAX = 0.1, 2.0
@@ -338,6 +338,7 @@ def _command_result(
     elided: tuple[tuple[int, int], ...] = (),
 ) -> CommandResult:
     output, elided = cap_output(output, elided)
+    error = cap_lines(error) if error is not None else None
     return CommandResult(
         line=command.loc.line,
         prompt=command.prompt,

@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from runner.run.tracking import end_marked
+
 PREFIX = "verify-home-"
 _OCTAL = re.compile(r"\\([0-7]{3})")
 
@@ -43,7 +45,10 @@ def remove_home(folder: Path) -> list[str]:
     unmounted = []
     for point in _mounts_under(folder):
         # Lazy: a process that still holds it cannot keep us from removing the folder.
-        done = subprocess.run(["umount", "--lazy", point], capture_output=True, text=True)
+        try:
+            done = subprocess.run(["umount", "--lazy", point], capture_output=True, text=True)
+        except OSError:
+            break  # no umount command here: the folder stays, it is not emptied
         if done.returncode == 0:
             unmounted.append(point)
     if folder.is_dir() and not _mounts_under(folder):
@@ -64,6 +69,7 @@ def clean_stale_homes(tmp: Path | None = None) -> list[str]:
                 continue  # another user's: not ours to remove
         except OSError:
             continue
+        end_marked(folder.name + "/")  # its sessions' processes (setsid, nohup...) first
         remove_home(folder)
         removed.append(str(folder))
     return removed

@@ -20,6 +20,13 @@ def _cut(line: str) -> str:
     return line[:MAX_LINE_CHARS] + f"[… {len(line) - MAX_LINE_CHARS} characters not kept …]"
 
 
+def cap_lines(text: str) -> str:
+    """A message (a diff, a timeout's last lines) with each line cut at MAX_LINE_CHARS."""
+    if all(len(line) <= MAX_LINE_CHARS for line in text.split("\n")):
+        return text
+    return "\n".join(_cut(line) for line in text.split("\n"))
+
+
 def cap_output(
     output: str, elided: tuple[tuple[int, int], ...]
 ) -> tuple[str, tuple[tuple[int, int], ...]]:

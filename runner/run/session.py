@@ -143,7 +143,7 @@ class Shell:
         self.depth = 0
         self.alive = True
         self.exited = False  # the shell itself ended (`exit` at its own prompt)
-        self._tracker = Tracker.create(self.token)
+        self._tracker = Tracker.create(f"{cwd.name}/{self.token}")
 
         def preexec() -> None:
             _reset_signals()
@@ -259,7 +259,7 @@ class Shell:
             self.depth = depth
             self._restore_mode()
             return ShellResult(output, status, time.monotonic() - start)
-        except _Timeout:
+        except (_Timeout, pexpect.TIMEOUT):  # the latter: a nested shell that never set up
             partial = self._stream.take()
             recovered, note = self.interrupt()
             return ShellResult(
@@ -284,15 +284,21 @@ class Shell:
     ) -> tuple[int, str] | None:
         """Send `key` once `ready(output)`; (status, output) if our prompt came back first."""
         seen = [-1]
+        quiet_until = [0.0]
 
         def due() -> bool:
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 raise _Timeout("key never became due")
             text = self._stream.pending()
-            if len(text) == seen[0]:
-                return False  # nothing new since `ready` said no
+            if len(text) == seen[0] or now < quiet_until[0]:
+                return False  # nothing new since `ready` said no, or asked too recently
             seen[0] = len(text)
-            return ready(text)
+            answer = ready(text)
+            # `ready` reads the whole output: spaced out by its own cost, it stays a small
+            # share of the time however much the command prints before its key is due.
+            quiet_until[0] = time.monotonic() + 4 * (time.monotonic() - now)
+            return answer
 
         try:
             status, output = self._expect_prompt(

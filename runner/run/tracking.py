@@ -6,8 +6,9 @@ Two nets, because neither catches everything alone:
 - a marker variable in the session's environment (any user): descendants inherit it unless
   they clear their environment (`env -i`).
 
-Cgroups are named `<runner pid>-<token>` under `booklab-sessions/`, so the next run removes
-those of a run that was killed (its pid is gone).
+Cgroups are named `<runner pid>-<token>` under `booklab-sessions/`, and markers start with the
+name of the run's home folder (`verify-home-<runner pid>-...`), so the next run ends what a
+killed run left (its pid is gone), with or without root.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def _pid_alive(pid: int) -> bool:
 
 @dataclass(frozen=True)
 class Tracker:
-    token: str
+    token: str  # "<home folder name>/<session token>": a dead run's are found by its home
     group: Path | None  # the cgroup's folder, when we could make one
 
     @classmethod
@@ -44,7 +45,7 @@ class Tracker:
         group: Path | None = None
         if os.geteuid() == 0 and cgroups.tracking_root() is not None:
             try:
-                group = cgroups.ensure(f"/{TOP}/{os.getpid()}-{token}")
+                group = cgroups.ensure(f"/{TOP}/{os.getpid()}-{token.rsplit('/', 1)[-1]}")
             except OSError:
                 group = None  # a read-only cgroupfs (some containers): the marker remains
         return cls(token, group)
@@ -62,7 +63,7 @@ class Tracker:
         found: set[int] = set()
         if self.group is not None:
             found.update(cgroups.pids(self._rel()))
-        found.update(_marked(f"{MARKER}={self.token}".encode()))
+        found.update(_marked(f"{MARKER}={self.token}\0".encode()))
         found.discard(os.getpid())
         return found
 
@@ -86,17 +87,31 @@ class Tracker:
 
 
 def _marked(needle: bytes) -> list[int]:
+    """Processes whose environment holds `needle` at the start of a variable."""
     out = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            environ = (entry / "environ").read_bytes()
+            environ = b"\0" + (entry / "environ").read_bytes() + b"\0"
         except OSError:
             continue
-        if needle + b"\0" in environ or environ.endswith(needle):
+        if b"\0" + needle in environ:
             out.append(int(entry.name))
     return out
+
+
+def end_marked(prefix: str) -> None:
+    """SIGKILL what sessions whose marker starts with `prefix` left (a killed run's, found by
+    its home folder's name: this works without root, for the caller's own processes)."""
+    needle = f"{MARKER}={prefix}".encode()
+    for _ in range(50):
+        left = [pid for pid in _marked(needle) if pid != os.getpid()]
+        if not left:
+            return
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def clean_stale() -> list[str]:

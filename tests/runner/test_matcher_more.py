@@ -1,0 +1,129 @@
+"""The matcher in detail: results, elisions and the diffs authors read (fast, pure)."""
+
+from __future__ import annotations
+
+from runner.matcher import MatchResult, match, match_prefix, render_diff
+
+
+def test_a_match_reports_new_captures_only() -> None:
+    result = match(["{{ a }} {{ b }}"], "1 2", known={"a": "1"})
+    assert result == MatchResult(True, {"b": "2"}, (), "")
+    assert match(["x"], "x", known=None) == MatchResult(True)
+
+
+def test_elided_spans() -> None:
+    assert match(["a", "...", "z"], "a\nb\nc\nz").elided == ((1, 3),)
+    assert match(["a", "...", "z"], "a\nz").elided == ()
+    assert match(["...", "z"], "x\ny\nz").elided == ((0, 2),)
+    assert match(["a", "..."], "a\nb\nc").elided == ((1, 3),)
+    assert match(["..."], "").elided == () and match(["..."], "").ok
+    # Two ellipses with a line between them: each stands for its own lines.
+    both = match(["...", "m", "...", "z"], "a\nm\nb\nc\nz")
+    assert both.ok and both.elided == ((0, 1), (2, 4))
+
+
+def test_an_ellipsis_takes_as_few_lines_as_it_can() -> None:
+    result = match(["...", "{{ x }}", "..."], "a\nb\nc")
+    assert result.ok and result.captures == {"x": "a"} and result.elided == ((1, 3),)
+
+
+def test_after_the_last_ellipsis_every_line_counts() -> None:
+    assert match(["a", "...", "y", "z"], "a\nb\ny\nz").ok
+    assert not match(["a", "...", "y", "z"], "a\nb\ny\nz\nextra").ok
+    assert not match(["a", "...", "y", "z"], "a\nz").ok
+    assert match(["...", "  ...  "], "a").ok  # an ellipsis line may be indented
+
+
+def test_an_ellipsis_line_is_only_three_dots() -> None:
+    assert not match(["....", "b"], "a\nb").ok
+    assert match(["...."], "....").ok
+
+
+def test_a_capture_across_an_ellipsis() -> None:
+    result = match(["id {{ i }}", "...", "done {{ i }}"], "id 7\nx\ndone 7")
+    assert result.ok and result.captures == {"i": "7"}
+    assert not match(["id {{ i }}", "...", "done {{ i }}"], "id 7\nx\ndone 8").ok
+
+
+def test_a_later_line_can_undo_an_earlier_choice() -> None:
+    # The first `...` must not swallow the `m` the rest needs.
+    assert match(["...", "m", "...", "m", "z"], "m\nm\nz").ok
+    assert not match(["...", "m", "...", "m", "z"], "m\nz").ok
+
+
+def test_prefix_matching_before_a_key() -> None:
+    assert match_prefix(["a", "b"], "a\nb\nc")
+    assert not match_prefix(["a", "b"], "a")
+    assert not match_prefix(["a", "b"], "a\nc")
+    assert match_prefix(["{{ x }}"], "v", known=None)
+    assert match_prefix(["{{ x }}"], "v\nmore", {"x": "v"})
+    assert not match_prefix(["{{ x }}"], "w", {"x": "v"})
+
+
+def test_any_order_captures_and_elisions() -> None:
+    result = match(["b {{ y }}", "a {{ x }}"], "a 1\nb 2", known={"z": "0"}, order_any=True)
+    assert result.ok and result.captures == {"x": "1", "y": "2"} and result.elided == ()
+    assert match(["{{ x }}", "{{ x }}"], "1\n1", order_any=True).captures == {"x": "1"}
+    assert not match(["{{ x }}", "{{ x }}"], "1\n2", order_any=True).ok
+    assert match(["b"], "b", known={"b": "x"}, order_any=True).captures == {}
+    elided = match(["...", "b"], "a\nb\nc", order_any=True)
+    assert elided.ok and elided.elided == ((0, 1), (2, 3))
+
+
+def test_any_order_diffs_name_what_is_missing_and_what_is_extra() -> None:
+    missing = match(["a", "q", "b"], "b\na\nc", order_any=True)
+    assert not missing.ok
+    # It stops at the first line it cannot place: lines not placed yet are listed.
+    assert missing.diff == (
+        "(order=any)\n- no output line matches: q\n+ not expected: b\n+ not expected: c"
+    )
+    extra = match(["a"], "b\na\nc", order_any=True)
+    assert extra.diff == "(order=any)\n+ not expected: b\n+ not expected: c"
+    assert match([], "", order_any=True).ok
+    assert match(["a", "b"], "", order_any=True).diff == (
+        "(order=any)\n- no output line matches: a"
+    )
+
+
+def test_a_diff_shows_matched_lines_as_printed() -> None:
+    diff = render_diff(["id {{ x }}", "name web", "status ok"], ["id 42", "name web", "bad"], {})
+    assert diff.splitlines() == [
+        "--- expected",
+        "+++ actual",
+        "@@ -1,3 +1,3 @@",
+        " id 42",
+        " name web",
+        "-status ok",
+        "+bad",
+    ]
+
+
+def test_a_diff_lets_an_ellipsis_stand_for_the_lines_it_can() -> None:
+    diff = render_diff(["a", "...", "y", "z"], ["a", "b", "c", "y", "Z"], {})
+    assert "-z" in diff.splitlines() and "+Z" in diff.splitlines()
+    assert " b" in diff.splitlines() and " c" in diff.splitlines()  # folded lines are no change
+    assert "-..." not in diff
+    tail = render_diff(["a", "..."], ["b", "c"], {})
+    assert tail.splitlines()[3:] == ["-a", " b", " c"]
+    assert render_diff(["a", "...", "q"], ["a", "b"], {}).splitlines()[3:] == [" a", "-q", "+b"]
+
+
+def test_a_diff_with_known_values_and_trailing_blanks() -> None:
+    diff = render_diff(["t {{ t }}   "], ["t other"], {"t": "SWMTKN"})
+    assert diff.splitlines()[3:] == ["-t {{ t }}", "+t other"]
+    assert render_diff(["a"], ["a"], {}) == "(the output differs only in ways the diff cannot show)"
+
+
+def test_a_match_failure_carries_the_diff() -> None:
+    result = match(["one", "two"], "one\n2")
+    assert not result.ok and result.captures == {} and result.elided == ()
+    assert result.diff == render_diff(["one", "two"], ["one", "2"], {})
+
+
+def test_a_search_that_gives_up_says_so() -> None:
+    expected = ["...", "x"] * 30 + ["never"]
+    result = match(expected, "\n".join("x" for _ in range(300)))
+    assert result.diff.startswith(
+        "(the search for a match gave up: too many ways to place `...`)\n"
+    )
+    assert not match(["...", "never"], "x\nx").diff.startswith("(the search")
