@@ -203,7 +203,7 @@ def engines_note(step: engines.Step) -> str | None:
         if tab.same:
             continue
         if tab.state is None:
-            what = "pas de variante de ce bloc"
+            what = "cette étape ne s'applique pas"
         elif tab.state.kind in _ENGINE_NOTES:
             what = _ENGINE_NOTES[tab.state.kind]
         elif tab.state.block is not (step.primary.state.block if step.primary.state else None):

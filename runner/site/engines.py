@@ -28,6 +28,7 @@ class TabView:
     state: BlockState | None
     primary: bool
     html: Markup
+    variant: str | None = None  # the step's `engines=` when this engine has no block in it
 
 
 def _anchor(block: Block, engine: str | None) -> str:
@@ -53,9 +54,15 @@ _LABEL_SUFFIX = {
 
 
 def _tab(
-    env: Environment, tab: EngineTab, book: BookEngines, primary: bool, used: set[str]
+    env: Environment,
+    tab: EngineTab,
+    book: BookEngines,
+    primary: bool,
+    used: set[str],
+    variant_of: str | None = None,
 ) -> TabView:
     label = f"Docker {tab.version}"
+    variant = None
     if tab.state is not None:
         label += _LABEL_SUFFIX.get(tab.state.kind, "")
         # The report links every block by its plain id: the first tab showing a block has
@@ -66,10 +73,11 @@ def _tab(
         used.add(anchor)
         html = _block_html(env, tab.state, book, None if primary else tab.engine, anchor)
     else:
-        label += " — sans variante"
+        label += " — sans objet"
         html = ""
+        variant = variant_of
     title = "version de référence du livre" if primary else f"Docker Engine {tab.version}"
-    return TabView(label, title, tab.version, tab.state, primary, Markup(html))
+    return TabView(label, title, tab.version, tab.state, primary, Markup(html), variant)
 
 
 def render_step(env: Environment, book: BookEngines, block: Block) -> str | None:
@@ -82,8 +90,9 @@ def render_step(env: Environment, book: BookEngines, block: Block) -> str | None
     if not step.differs and primary.state is not None:
         return _block_html(env, primary.state, book, None, _anchor(primary.state.block, None))
     used: set[str] = set()
-    tabs = [_tab(env, primary, book, True, used)]
-    tabs += [_tab(env, t, book, False, used) for t in step.others]
+    written_for = step.blocks[0].options.engines_text
+    tabs = [_tab(env, primary, book, True, used, written_for)]
+    tabs += [_tab(env, t, book, False, used, written_for) for t in step.others]
     template = env.get_template(f"{render.TEMPLATES}/engines/tabs.html")
     return template.render(set_id=f"{block.index + 1}", tabs=tabs).strip()
 
