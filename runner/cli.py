@@ -182,9 +182,10 @@ def verify(options: argparse.Namespace) -> int:
         reporter.error(problem)
         return EXIT_ERROR
     for store in {item.store for item in planned}:
-        try:
-            store.migrate()  # results stored before engines had their own files
-        except (ResultsError, OSError) as exc:
+        try:  # results stored before engines had their own files
+            for moved in store.migrate():
+                reporter.note(f"results of one engine per chapter now: {moved}")
+        except OSError as exc:
             reporter.error(f"moving results to their per-engine files: {exc}")
             return EXIT_ERROR
     for leftover in [*clean_stale_homes(), *clean_stale_sessions()]:

@@ -129,13 +129,19 @@ class ResultStore:
 
     def migrate(self) -> list[str]:
         """Move schema 1 files (`<key>.json`) to `<key>/<engine>.json`; returns what moved.
-        A file already at the new place wins (it is newer); the old one is then dropped."""
+        A file already at the new place wins (it is newer); the old one is then dropped. An
+        unreadable one is renamed `*.unreadable-<time>` (kept), as `set_aside` does."""
         moved: list[str] = []
         if not self.folder.is_dir():
             return moved
         for path in sorted(self.folder.rglob("*.md.json")):
             key = path.relative_to(self.folder).as_posix()[: -len(".json")]
-            legacy = self._legacy(key)
+            try:
+                legacy = self._legacy(key)
+            except ResultsError as exc:  # kept, out of the way, as any unreadable results
+                aside = self.set_aside(key)
+                moved.append(f"{exc}; moved aside to {aside}")
+                continue
             if legacy is None:
                 continue
             engine, record = legacy

@@ -205,3 +205,15 @@ def test_run_to_run_noise_is_no_engine_difference() -> None:
     # What does change behaviour still shows: another word, a new line.
     assert mask("verify: Service converged") != mask("verify: Service 3s2apuyea7cn converged")
     assert mask(one) != mask(one + "\nWARNING: no swap limit support")
+
+
+def test_an_unreadable_schema_1_file_is_set_aside_not_lost(tmp_path: Path) -> None:
+    chapter = _book(tmp_path)
+    chapter.write_text(CHAPTER.format(expected=""))
+    legacy = tmp_path / "verified" / "docs" / "a.md.json"
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text("{not json")
+    assert main(["verify", str(chapter)]) == 0
+    aside = list(legacy.parent.glob("a.md.json.unreadable-*"))
+    assert len(aside) == 1 and aside[0].read_text() == "{not json"
+    assert _records(chapter)["20.10"].passing is not None
