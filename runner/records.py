@@ -71,6 +71,10 @@ class LabInfo:
     kernel: str = ""
     capabilities: dict[str, bool] = field(default_factory=dict)
     stands_in_for: dict[str, str] = field(default_factory=dict)  # node -> driver asked for
+    # What the sessions ran, for readers to compare with their own machine (runner.run.host).
+    client_version: str | None = None  # `docker --version`
+    machine_version: str | None = None  # `docker-machine --version`
+    host_os: str = ""  # the verifying machine's PRETTY_NAME
 
 
 @dataclass(frozen=True)

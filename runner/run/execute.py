@@ -28,6 +28,7 @@ from runner.records import (
     block_hash,
     chapter_hash,
 )
+from runner.run import host
 from runner.run.home import make_home, remove_home
 from runner.run.output import cap_lines, cap_output
 from runner.run.session import SessionLost, Shell
@@ -81,6 +82,14 @@ def run_chapter(ctx: RunContext) -> ChapterRun:
     lab_info = ctx.lab.info() if ctx.lab else LabInfo(provider="none", kernel=platform.release())
     if ctx.engine is not None and lab_info.engine != ctx.engine:
         lab_info = replace(lab_info, engine=ctx.engine)
+    env = {**ctx.base_env, **(ctx.lab.session_env() if ctx.lab else {})}
+    facts = host.tool_versions(env)
+    lab_info = replace(
+        lab_info,
+        client_version=facts.client_version,
+        machine_version=facts.machine_version,
+        host_os=facts.host_os,
+    )
     return ChapterRun(
         chapter=ctx.chapter_key,
         title=ctx.chapter.title,

@@ -178,3 +178,44 @@ def test_an_empty_file_says_there_is_nothing_to_verify(verify: Verify) -> None:
     result = verify("")
     assert result.code == 0
     assert "nothing to verify" in result.out
+
+
+def test_without_root_the_environment_marker_ends_setsid_processes() -> None:
+    """As a real other user (no cgroup can be made): the marker net alone."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to become another user for the test")
+    from runner.run.home import make_home, remove_home
+    from runner.run.session import Shell
+
+    tag = f"4324.{os.getpid() % 1000}{time.monotonic_ns() % 1000:03d}"
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (child)
+        os.close(read)
+        report = "child failed"
+        try:
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            home = make_home()
+            shell = Shell("main", {"PATH": os.environ["PATH"]}, home)
+            started = shell.run(f"setsid sleep {tag} > /dev/null 2>&1 < /dev/null &", 30)
+            for _ in range(200):  # the background job may not have started yet
+                if _alive(f"sleep {tag}"):
+                    break
+                time.sleep(0.05)
+            before = len(_alive(f"sleep {tag}"))
+            shell.close()
+            remove_home(home)
+            report = f"{started.status} {before} {len(_alive(f'sleep {tag}'))}"
+        finally:
+            os.write(write, report.encode())
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as fh:
+        report = fh.read()
+    os.waitpid(pid, 0)
+    for left in _alive(f"sleep {tag}"):  # only what this test started
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(left), signal.SIGKILL)
+    assert report == "0 1 0", report  # started, running, then ended with the session

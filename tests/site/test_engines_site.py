@@ -103,8 +103,9 @@ def test_a_failure_is_said_on_its_engines_tab_in_french(built: Build) -> None:
 def test_header_names_the_engines(built: Build) -> None:
     page = built.page("01-premiers-pas")
     summary = page[page.index('class="vb-engines-summary"') :][:600]
+    # French spacing (runner.publish.typography): a thin no-break space before « ; ».
     assert (
-        "Vérifié avec Docker 20.10.24 (référence) et 26.1.5\u00a0; en échec avec Docker 28.5.2."
+        "Vérifié avec Docker 20.10.24 (référence) et 26.1.5\u202f; en échec avec Docker 28.5.2."
         in summary
     )
     assert "1 bloc avec Docker 26.1.5" in summary
