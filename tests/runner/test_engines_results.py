@@ -16,6 +16,7 @@ from runner.cli import main
 from runner.model import Location
 from runner.notation import NotationError, parse_chapter
 from runner.publish.engines import coverage_problems, mask, variant_groups
+from runner.publish.status import chapter_state
 from runner.records import ChapterRecord, record_from_json
 from runner.store import ResultStore
 
@@ -131,6 +132,9 @@ def test_engine_variants_run_only_on_their_engines(tmp_path: Path) -> None:
         if record.passing is not None
     }
     assert statuses == {"20.10": ["passed", "skipped"], "26.1": ["skipped", "passed"]}
+    # Pages say it in French: that block is the other engines' variant.
+    on20 = chapter_state("docs/a.md", parse_chapter(chapter), records["20.10"])
+    assert on20.blocks[1].reason == "variante de ce bloc pour les versions 26 et suivantes"
 
 
 @pytest.mark.parametrize("spec", ["newest", ">=", "26.x", ">=26,,"])
