@@ -36,7 +36,7 @@ LAB_PACKAGES = [
     "patchelf",
     "debian-archive-keyring",
 ]
-PDF_PACKAGES = ["libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"]
+PDF_PACKAGES = ["libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core", "poppler-utils"]
 BROWSER_PACKAGES = ["chromium"]
 
 

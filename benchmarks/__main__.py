@@ -1,6 +1,6 @@
-"""Run the benchmarks: the runner, output sizes, the lab, the site, the engines.
+"""Run the benchmarks: the runner, output sizes, the lab, the site, authors and CI, the engines.
 
-`python -m benchmarks [runner|output|lab|site|engines]`."""
+`python -m benchmarks [runner|output|lab|site|authoring|engines]`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ SUITES = {
     "output": "benchmarks.output_bench",
     "lab": "benchmarks.lab_bench",
     "site": "benchmarks.site_bench",
+    "authoring": "benchmarks.authoring_bench",
     "engines": "benchmarks.engines_bench",
 }
 

@@ -6,6 +6,7 @@ Results of a run live apart, in `runner.records`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -98,6 +99,7 @@ class BlockOptions:
     skip: str | None = None
     requires: tuple[str, ...] = ()
     prompt: str | None = None  # a declared prompt with spaces, e.g. "/ #"
+    unchecked: bool = False  # output neither shown nor checked (only the exit status is)
     display: tuple[tuple[str, str], ...] = ()  # Material's own options (title, linenums, hl_lines)
     # `engines=">=26"`: the block is this step's variant for those engines only; () = all.
     engines: tuple[EngineBound, ...] = ()
@@ -138,6 +140,20 @@ class LabRequest:
 
     nodes: tuple[str, ...] = ()  # created before the chapter starts; empty: an empty lab
     provider: str | None = None  # None: the default provider
+    images: tuple[tuple[str, str], ...] = ()  # (name the text uses, lab image), tagged on nodes
+
+
+@dataclass(frozen=True)
+class StartsFrom:
+    """`verify: {starts-from: partie-1.md}`: the chapter whose end state this one starts from."""
+
+    target: str  # as written: a path relative to the chapter's folder
+    loc: Location
+
+    @property
+    def path(self) -> Path:
+        """The starting chapter's file, from this chapter's folder (not resolved: pure)."""
+        return Path(os.path.normpath(self.loc.path.parent / self.target))
 
 
 @dataclass(frozen=True)
@@ -148,7 +164,9 @@ class Chapter:
     lab: LabRequest | None  # None: no lab at all
     timeout: float | None  # the chapter's default per-command timeout
     blocks: tuple[Block, ...] = field(default_factory=tuple)
+    elision: str = "..."  # the line that stands for zero or more lines (`verify.elision`)
     front_matter: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
     headings: tuple[Heading, ...] = ()
     # The Markdown of the opening paragraphs: between the title and the first section or block.
     intro: tuple[str, ...] = ()
+    starts_from: StartsFrom | None = None

@@ -12,6 +12,7 @@ finally:
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -42,6 +43,7 @@ from runner.lab.state import (
     save_lab,
 )
 from runner.records import LabInfo
+from runner.store import atomic_write
 
 # The engines themselves come from the lab's cache (runner.lab.engines), never from the host.
 TOOLS = {
@@ -156,6 +158,16 @@ class NetnsLab:
     def _components(self) -> dict[str, str]:
         found = engines.cached(self.state.engine) if self.state.engine else None
         return engines.components(found) if found is not None else {}
+
+    def tag_images(self, names: Mapping[str, str]) -> None:
+        with flocked(self.paths.lock):
+            atomic_write(self.paths.image_names, json.dumps(dict(names), sort_keys=True))
+            running = [n for n in load_nodes(self.paths) if n.desired == "running"]
+        try:
+            for node in running:
+                nodes.tag_images(self.paths, node, dict(names))
+        except LabFault as exc:
+            raise LabError(str(exc)) from exc
 
     def problems(self) -> list[NodeProblem]:
         out = []

@@ -49,9 +49,11 @@ def make_env(custom_dir: Path | None = None) -> Environment:
     env.filters["lab_fr"] = french.lab_fr
     env.filters["engine_fr"] = french.engine_fr
     env.filters["client_fr"] = french.client_fr
+    env.filters["provider_fr"] = french.provider_fr
     env.filters["release"] = french.release
     env.filters["wait_fr"] = french.wait_fr
     env.filters["md_cell"] = md_cell
+    env.filters["quoted_fr"] = lambda text: f"« {text} »"
     env.globals["plural"] = french.plural
     env.globals["chapter_word"] = chapter_word
     env.globals["block_detail"] = block_detail
@@ -227,6 +229,14 @@ def render_block(env: Environment, state: BlockState, passing: ChapterRun | None
     return env.get_template(f"{TEMPLATES}/block.html").render(view=view).strip()
 
 
+def render_setup(env: Environment, chapter: ChapterState) -> str:
+    """The folded « Mise en place » of a chapter that starts from another; "" for none."""
+    if chapter.setup is None:
+        return ""
+    template = env.get_template(f"{TEMPLATES}/setup.html")
+    return template.render(setup=chapter.setup, chapter=chapter).strip()
+
+
 def has_captures(run: ChapterRun) -> bool:
     """Whether the run captured values that its pages mark as the lab's own."""
     return any(
@@ -284,6 +294,19 @@ def render_header(env: Environment, chapter: ChapterState, report: str | None = 
     )
 
 
+def environment_key(run: ChapterRun) -> tuple[object, ...]:
+    """What the report says of a run's environment: equal keys are said once."""
+    lab = run.lab
+    return (
+        lab.engine_version,
+        lab.client_version,
+        lab.machine_version,
+        lab.provider,
+        lab.host_os,
+        lab.kernel,
+    )
+
+
 @dataclass(frozen=True)
 class ReportContext:
     """What the report says about the book as a whole."""
@@ -302,8 +325,11 @@ def render_report(
 ) -> str:
     """The report page's Markdown; `chapters`: each chapter with its link from the page and
     the URL of its source (None without repo_url/edit_uri)."""
+    runs = [state.passing for state, _, _ in chapters if state.passing is not None]
+    common = runs[0] if runs and len({environment_key(r) for r in runs}) == 1 else None
     return env.get_template(f"{TEMPLATES}/report.md").render(
         title=title,
+        common=common,
         chapters=chapters,
         problems=problems,
         context=context or ReportContext(None, False, None),

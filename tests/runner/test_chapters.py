@@ -99,7 +99,7 @@ def test_skip_hidden_and_heredoc(verify: Verify) -> None:
     assert result.code == 0, result.out
     run = result.passing
     assert [b.status for b in run.blocks] == ["skipped", "passed", "passed"]
-    assert run.blocks[0].reason == "pas de VirtualBox ici" and run.blocks[1].hidden
+    assert run.blocks[0].reason == "pas de VirtualBox ici" and run.blocks[2].hidden
 
 
 def test_requires_without_a_lab_is_skipped_with_a_reason(verify: Verify) -> None:
@@ -175,7 +175,10 @@ def test_a_capture_from_a_skipped_block_is_never_guessed(verify: Verify) -> None
     result = verify(chapter("never-captured.md"))
     assert result.code == 1
     run = result.latest
-    assert "{{ token }} was never captured" in (run.blocks[1].commands[0].error or "")
+    error = run.blocks[1].commands[0].error or ""
+    assert "`{{ token }}` was never captured" in error
+    # It names the line that should have captured it.
+    assert "should have captured it is " in error and "never-captured.md:7" in error
 
 
 def test_exit_in_the_main_shell_is_reported_as_such(verify: Verify) -> None:

@@ -127,9 +127,11 @@ def test_the_front_matter_timeout_is_the_default() -> None:
     assert parse("```console\n$ true\n```\n").blocks[0].options.timeout == 30.0
 
 
-def test_console_fences_inside_containers_are_refused_with_their_line() -> None:
-    err = error('=== "Onglet"\n\n    Texte.\n\n    ~~~~ console\n    $ true\n    ~~~~\n')
-    assert err.loc.line == 5 and "not verified" in err.message
+def test_console_fences_inside_containers_are_verified_with_their_line() -> None:
+    (block,) = parse(
+        '=== "Onglet"\n\n    Texte.\n\n    ~~~~ console\n    $ true\n    ~~~~\n'
+    ).blocks
+    assert block.loc.line == 5 and block.commands[0].loc.line == 6
     # Indented code that shows a fence of another language is left alone.
     assert parse("!!! note\n\n    ```bash\n    ls\n    ```\n").blocks == ()
 
@@ -255,7 +257,7 @@ def test_front_matter_fences_and_line_counts() -> None:
         (
             "---\nverify:\n  colour: 1\n---\n",
             3,
-            "unknown key `colour` under verify: (known: lab, timeout)",
+            "unknown key `colour` under verify: (known: lab, timeout, starts-from, elision)",
         ),
         ("---\nverify: {timeout: 0}\n---\n", 2, "verify.timeout must be a positive number"),
         ("---\nverify: {timeout: -2}\n---\n", 2, "verify.timeout must be a positive number"),
@@ -275,7 +277,7 @@ def test_front_matter_fences_and_line_counts() -> None:
         (
             "---\nverify: {lab: {b: 1, a: 2}}\n---\n",
             2,
-            "unknown key `b` under verify.lab: (known: nodes, provider)",
+            "unknown key `b` under verify.lab: (known: nodes, provider, images)",
         ),
         ("---\na: 1\nb: [\n---\n", 4, "front matter is not valid YAML"),
     ],

@@ -146,9 +146,13 @@ def test_strict_build_fails_on_a_stale_chapter_naming_it(book: Path) -> None:
     loose = build(book)
     assert loose.status == 0, loose.log
     page = loose.page("02-machines")
-    assert "vb vb--stale" in page and "Obsolète" in page
+    assert "vb vb--stale" in page
     assert '<span class="go">node-01' in page  # the unchanged block still shows its real output
-    assert "Chapitre modifié depuis sa vérification" in page
+    # The header says it once; an unchanged block, shown with its old output, has no mark.
+    assert "Chapitre modifié depuis sa vérification" in page and "Obsolète" not in page
+    chapter.write_text(chapter.read_text().replace("echo retour", "echo retour-changé"))
+    page = build(book).page("02-machines")
+    assert "Obsolète</span> : ce bloc a changé" in plain(page)
 
 
 def test_a_chapter_never_verified_warns_and_shows_no_output(book: Path) -> None:
@@ -236,13 +240,14 @@ def test_a_console_block_the_runner_cannot_see_is_a_warning(book: Path) -> None:
     chapter = book / "docs" / "02-machines.md"
     chapter.write_text(
         chapter.read_text()
-        + '\n!!! note "Encadré"\n\n    ```console\n    $ echo invisible\n    invisible\n    ```\n'
+        + "\n<div markdown>\n```console\n$ echo invisible\ninvisible\n```\n</div>\n"
         + "\n````markdown\n```console\n$ echo exemple\n```\n````\n"
     )
     strict = build(book, "--strict")
     assert strict.status != 0
     # The notation itself refuses it, by file:line; the site passes that on as a warning.
-    assert "docs/02-machines.md:14: a console block inside an indented container" in strict.log
+    # (A block inside `!!! note` is no longer one: the runner verifies it.)
+    assert "docs/02-machines.md:13: this console block is not seen as a fenced block" in strict.log
     assert ":20: this console block" not in strict.log  # an example inside another fence
 
 
@@ -416,3 +421,14 @@ def test_the_report_links_blocks_to_their_source_line_and_names_the_commit(book:
     )
     report = build(book).page("rapport-verification")
     assert f"<code>{commit}</code> (avec des modifications non commitées)" in report
+
+
+def test_no_information_hides_in_a_hover_only_title(book: Path) -> None:
+    ResultStore(book / "verified", book).save(lost_session_run(book))
+    add_mesh_chapter(book)
+    done = build(book, "--strict")
+    assert done.status == 0, done.log
+    for name in (CHAPTER, "02-machines", "03-maille"):
+        page = done.page(name)
+        ours = re.findall(r'<div class="vb[ -].*?</div>\n</div>', page, flags=re.S)
+        assert ours and not any("title=" in html_ for html_ in ours), name
