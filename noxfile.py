@@ -81,53 +81,18 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
-def _book_engines(session: nox.Session) -> list[str]:
-    """The engine list of mkdocs.yml, read by the runner itself (one place, one reader)."""
-    out = session.run(
-        "python",
-        "-c",
-        "from pathlib import Path; from runner import bookconfig; "
-        "print(' '.join(bookconfig.load(Path.cwd()).engines))",
-        silent=True,
-    )
-    return str(out).split()
-
-
 @nox.session(python=PYTHON)
 def verify(session: nox.Session) -> None:
-    """Verify every chapter on every engine of the book (mkdocs.yml), two engines at a time,
-    then build the site and the handouts. `nox -s verify -- PATH...` verifies those only."""
+    """Verify every chapter on every engine of the book (mkdocs.yml), then build the site and
+    the handouts. `nox -s verify -- PATH...` verifies those only (`-- -j 3 docs` for more
+    at once)."""
     ensure_debian(session, LAB_PACKAGES + PDF_PACKAGES)
     install(session)
-    paths = session.posargs or ["docs"]
-    engines = _book_engines(session)
-    # One runner per engine, two at once (the machine has 2 cores); each writes only its
-    # own engine's results, so they never race. Logs stream to .nox/verify-<engine>.log.
-    python = os.path.join(session.bin, "python")
-    failed: list[str] = []
-    running: list[tuple[str, subprocess.Popen[bytes], str]] = []
-    queue = list(engines)
-    while queue or running:
-        while queue and len(running) < 2:
-            engine = queue.pop(0)
-            log = os.path.join(".nox", f"verify-{engine}.log")
-            session.log(f"verifying on Docker {engine} (log: {log})")
-            with open(log, "wb") as out:
-                proc = subprocess.Popen(
-                    [python, "-m", "runner", "verify", "--engine", engine, *paths],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            running.append((engine, proc, log))
-        engine, proc, log = running.pop(0)
-        code = proc.wait()
-        with open(log, encoding="utf-8", errors="replace") as out:
-            tail = out.read().splitlines()[-12:]
-        session.log(f"Docker {engine}: exit {code}\n" + "\n".join(tail))
-        if code != 0:
-            failed.append(f"Docker {engine} (exit {code}, see {log})")
-    if failed:
-        session.error("verification failed on " + ", ".join(failed))
+    # Every chapter on every engine of mkdocs.yml's list: one run per chapter and engine,
+    # `-j` of them at once (the runner's default), longest first; each engine's results apart.
+    session.run(
+        "python", "-m", "runner", "verify", "--engine", "all", *(session.posargs or ["docs"])
+    )
     session.run("mkdocs", "build", "--strict", env=QUIET_MKDOCS)
     session.run("python", "-m", "runner", "handouts")
 
