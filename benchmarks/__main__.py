@@ -1,6 +1,7 @@
-"""Run the benchmarks: the runner, output sizes, the lab (netns, vm), the site, authors and CI.
+"""Run the benchmarks: the runner, output sizes, the lab (netns, vm), the site, authors and
+CI, the engines.
 
-`python -m benchmarks [runner|output|lab|vm|site|authoring]`."""
+`python -m benchmarks [runner|output|lab|vm|site|authoring|engines]`."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ SUITES = {
     "vm": "benchmarks.vm_bench",
     "site": "benchmarks.site_bench",
     "authoring": "benchmarks.authoring_bench",
+    "engines": "benchmarks.engines_bench",
 }
 
 

@@ -16,7 +16,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from runner.lab import census, engine
+from runner.lab import census, engine, engines
 from runner.lab.netns import NetnsProvider, preflight
 
 ROUNDS = 3
@@ -44,9 +44,11 @@ def _kill_bench_processes(base: str) -> None:
                 os.kill(int(proc.name), signal.SIGKILL)
 
 
-def _bare_dockerd() -> float:
+def _bare_dockerd(generation: str = engines.DEFAULT) -> float:
     """One dockerd in a throwaway netns, answering its socket; torn down afterwards."""
-    ns, base = "bklbench", "/run/book-lab-bench"
+    # Named after this process: two benchmarks at once (other worktrees) must not collide.
+    ns, base = f"bklbench{os.getpid()}", f"/run/book-lab-bench-{os.getpid()}"
+    tools = engines.bundle(generation).bin  # the lab's engines, never the host's
     start = time.perf_counter()
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
@@ -55,7 +57,8 @@ def _bare_dockerd() -> float:
              "--propagation", "private", "sh", "-c",
              # tmpfs on /etc/docker: dockerd writes key.json there
              f"mkdir -p {base}/data {base}/exec; mount -t tmpfs bench /etc/docker; "
-             f"exec dockerd --data-root {base}/data --exec-root {base}/exec -H unix://{base}/s "
+             f"PATH={tools}:$PATH exec dockerd --data-root {base}/data --exec-root {base}/exec "
+             f"-H unix://{base}/s "
              f"--pidfile {base}/pid >{base}.log 2>&1"],
             check=True,
         )  # fmt: skip
@@ -109,3 +112,37 @@ def run() -> None:
         f"goal 4 nodes ready < 5 s: {'met' if up4 < 5 else 'MISSED'} ({up4:.2f} s); "
         f"teardown < 3 s: {'met' if down4 < 3 else 'MISSED'} ({down4:.2f} s)"
     )
+
+
+def _book_engines() -> tuple[str, ...]:
+    from runner import bookconfig
+
+    return bookconfig.load(Path(__file__).resolve().parents[1]).engines
+
+
+def engines_run() -> None:
+    """4-node lab up on each engine of the book, warm cache, against the default engine (the
+    book's primary) measured in the same run, rounds interleaved so load drifts hit all."""
+    book = _book_engines()
+    for name in book:
+        engines.bundle(name)  # warm: fetching is not what is measured
+    names = tuple(f"node-{i:02d}" for i in range(1, 5))
+    ups: dict[str, list[float]] = {name: [] for name in book}
+    bare: dict[str, list[float]] = {name: [] for name in book}
+    for _ in range(ROUNDS):
+        for name in book:
+            bare[name].append(_bare_dockerd(name))
+            t0 = time.perf_counter()
+            lab = NetnsProvider(engine=name).up(names)
+            ups[name].append(time.perf_counter() - t0)
+            lab.down()
+    base = statistics.median(ups[book[0]])
+    base_added = base - statistics.median(bare[book[0]])
+    for name in book:
+        up, alone = statistics.median(ups[name]), statistics.median(bare[name])
+        # What the lab adds over that engine's own start: switching engines should not move it.
+        print(
+            f"engine {name}: 4-node lab up {up:.2f} s (median of {ROUNDS}), {up / base:.2f}x "
+            f"the default engine {book[0]} ({base:.2f} s); one bare dockerd of {name} answers "
+            f"in {alone:.2f} s, so the lab adds {up - alone:.2f} s (default: {base_added:.2f} s)"
+        )

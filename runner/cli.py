@@ -17,8 +17,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 
+from runner import bookconfig
 from runner.chapters import find_chapters
+from runner.lab import engines
 from runner.lab.base import Lab, LabError
+from runner.lab.engines import Bundle
 from runner.model import Block, Chapter
 from runner.notation import NotationError, parse_chapter
 from runner.records import ChapterRecord, ChapterRun, ResultsError, chapter_hash
@@ -30,7 +33,7 @@ from runner.run.report import Reporter
 from runner.run.session import Shell
 from runner.run.tracking import clean_stale as clean_stale_sessions
 from runner.startpoint import NO_SETUP, Setup, load_setup
-from runner.store import ResultStore, atomic_write, writable_problem
+from runner.store import ResultStore, atomic_write, find_project_root, writable_problem
 from runner.update import Outcome, recheck_source, rewrite, unified_diff
 from runner.version import runner_version
 
@@ -110,6 +113,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"chapters run at once, each on its own lab (default {DEFAULT_JOBS})",
     )
     verify_cmd.add_argument("--shard", metavar="K/N", help="run the K-th of N slices of the book")
+    verify_cmd.add_argument(
+        "--engine",
+        action="append",
+        metavar="GENERATION",
+        help="Docker Engine generation, e.g. 26.1 (repeatable; `all`: every engine of the "
+        "book's list in mkdocs.yml; default: the book's primary engine)",
+    )
     sub.add_parser("lab", help="manage a lab by hand: up|down|status|census")
     sub.add_parser("handouts", help="write the workshop handouts (PDF)")
     return parser
@@ -123,6 +133,12 @@ class Planned:
     key: str
     lab_key: str
     setup: Setup
+    engine: Bundle  # the Docker Engine generation it runs on (client and, with a lab, nodes)
+
+    @property
+    def label(self) -> str:
+        """Unique among the planned runs: a chapter runs once per engine."""
+        return f"{self.key} [Docker {self.engine.generation}]"
 
 
 @dataclass
@@ -134,15 +150,34 @@ class Done:
     outcomes: dict[tuple[int, int], Outcome] = field(default_factory=dict)
 
 
-def _lab_key(chapter: Chapter, provider: str | None, setup: Setup = NO_SETUP) -> str:
+def _lab_key(
+    chapter: Chapter, provider: str | None, engine: Bundle, setup: Setup = NO_SETUP
+) -> str:
     lab = setup.lab if setup.parts else chapter.lab
+    # The engine's exact packages: a bundle fetched anew (another Debian revision) re-runs.
+    packages = engine.packages
     if lab is None:
-        key = "none"
+        key = json.dumps({"client": packages.get("docker-cli", packages.get("docker.io"))})
     else:
         name = lab.provider or provider or "default"
-        key = json.dumps({"provider": name, "nodes": list(lab.nodes)}, sort_keys=True)
+        key = json.dumps(
+            {"provider": name, "nodes": list(lab.nodes), "engine": packages}, sort_keys=True
+        )
     # A chapter that starts from others runs again when one of them changes.
     return key if not setup.parts else f"{key} starts-from {setup.key}"
+
+
+def _engines(wanted: list[str] | None, book: bookconfig.BookConfig) -> tuple[str, ...]:
+    """The generations asked for (`all`: the book's list), else the book's primary one."""
+    if not wanted:
+        return (book.primary,)
+    out: list[str] = []
+    for item in wanted:
+        for name in book.engines if item == "all" else item.split(","):
+            engines.check_generation(name.strip())
+            if name.strip() not in out:
+                out.append(name.strip())
+    return tuple(out)
 
 
 def _usage(options: argparse.Namespace) -> str | None:
@@ -172,6 +207,17 @@ def verify(options: argparse.Namespace) -> int:
     if not files:
         reporter.error("no chapters (*.md) found; give chapter files or folders")
         return EXIT_ERROR
+    try:
+        book = bookconfig.load(find_project_root(files[0].parent))
+        wanted_engines = _engines(options.engine, book)
+        # Fetched (once, into the lab's cache) before anything runs.
+        bundles = [engines.bundle(name) for name in wanted_engines]
+    except (LabError, bookconfig.BookConfigError) as exc:
+        reporter.error(f"engines: {exc}")
+        return EXIT_ERROR
+    if options.update and len(bundles) > 1:
+        reporter.error("--update rewrites a chapter for one engine at a time: give one --engine")
+        return EXIT_ERROR
     # Parse everything first: a notation error stops us before any command runs.
     planned: list[Planned] = []
     for path in files:
@@ -184,17 +230,19 @@ def verify(options: argparse.Namespace) -> int:
         if not chapter.blocks:
             reporter.note(f"{path}: no console block, nothing to verify")
             continue  # nothing to record either
-        store = ResultStore.for_chapter(path, options.results)
-        planned.append(
-            Planned(
-                path,
-                chapter,
-                store,
-                store.key(path),
-                _lab_key(chapter, options.provider, setup),
-                setup,
+        store = ResultStore.for_chapter(path, options.results, primary=book.primary)
+        for bundle in bundles:
+            planned.append(
+                Planned(
+                    path,
+                    chapter,
+                    store,
+                    store.key(path),
+                    _lab_key(chapter, options.provider, bundle, setup),
+                    setup,
+                    bundle,
+                )
             )
-        )
     if options.shard is not None:
         k, n = parse_shard(options.shard)
         total = len(planned)
@@ -207,6 +255,13 @@ def verify(options: argparse.Namespace) -> int:
     if problem is not None:
         reporter.error(problem)
         return EXIT_ERROR
+    for store in {item.store for item in planned}:
+        try:  # results stored before engines had their own files
+            for moved in store.migrate():
+                reporter.note(f"results of one engine per chapter now: {moved}")
+        except OSError as exc:
+            reporter.error(f"moving results to their per-engine files: {exc}")
+            return EXIT_ERROR
     for leftover in [*clean_stale_homes(), *clean_stale_sessions()]:
         reporter.note(f"removed what a killed run left: {leftover}")
     version = runner_version()
@@ -214,11 +269,11 @@ def verify(options: argparse.Namespace) -> int:
     lasted: dict[str, float] = {}  # chapter -> how long its last run took
     for item in planned:
         try:
-            record = item.store.load(item.key)
+            record = item.store.load(item.key, item.engine.generation)
         except ResultsError as exc:
             what = str(exc).split("; delete the file")[0]
             try:
-                aside = item.store.set_aside(item.key)
+                aside = item.store.set_aside(item.key, item.engine.generation)
             except OSError as move:
                 reporter.error(f"{what}; it could not be moved aside ({move}): remove it")
                 return EXIT_ERROR
@@ -233,12 +288,12 @@ def verify(options: argparse.Namespace) -> int:
             and passing.runner_version == version
             and passing.lab_key == item.lab_key
         ):
-            reporter.cached(item.key, passing)
+            reporter.cached(item.label, passing)
             continue
         to_run.append(item)
         last = record.latest or record.passing
         if last is not None:
-            lasted[item.key] = last.duration
+            lasted[item.label] = last.duration
     done, lab_errors, unsaved = _run_chapters(to_run, options, version, reporter, lasted)
     runs = [d.run for d in done]
     if len(planned) > 1 and (options.jobs > 1 or options.shard is not None):
@@ -297,7 +352,7 @@ def _run_chapters(
                 return done, [str(exc)], unsaved
             finally:
                 reporter.stop()
-            reporter.chapter_done(item.key, item.path, finished.run)
+            reporter.chapter_done(item.label, item.path, finished.run)
             unsaved = not _save(item, finished.run, reporter) or unsaved
             done.append(finished)
         return done, [], unsaved
@@ -312,9 +367,9 @@ def _run_chapters(
         if cancel.is_set():
             raise Cancelled(f"{item.path}: interrupted")  # a cut-short run is not recorded
         with lock:
-            reporter.chapter_done(item.key, item.path, finished.run)
+            reporter.chapter_done(item.label, item.path, finished.run)
             if not _save(item, finished.run, reporter):
-                failed_saves.append(item.key)
+                failed_saves.append(item.label)
         return finished
 
     def close_sessions() -> None:
@@ -324,17 +379,17 @@ def _run_chapters(
             shell.close()
 
     # Longest first: the wall time is then about the longest chapter's.
-    order = longest_first(items, lambda item: item.key, lasted)
+    order = longest_first(items, lambda item: item.label, lasted)
     results = dict(
         zip(
-            (item.key for item in order),
+            (item.label for item in order),
             run_all(order, work, options.jobs, close_sessions),
             strict=True,
         )
     )
     errors: list[str] = []
     for item in items:
-        result = results[item.key]
+        result = results[item.label]
         if isinstance(result, LabError):
             reporter.error(f"{item.path}: the lab cannot start here: {result}")
             errors.append(str(result))
@@ -377,9 +432,11 @@ def _update(done: list[Done], options: argparse.Namespace, reporter: Reporter) -
     return EXIT_OK
 
 
-def _base_env() -> dict[str, str]:
-    """What sessions inherit: enough to find programs, nothing of the author's shell."""
-    env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "LANG": "C.UTF-8"}
+def _base_env(engine: Bundle) -> dict[str, str]:
+    """What sessions inherit: enough to find programs, nothing of the author's shell; the
+    engine's own `docker` client first, whatever the host has."""
+    path = os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+    env = {"PATH": f"{engine.client}:{path}", "LANG": "C.UTF-8"}
     for name in ("USER", "LOGNAME", "TZ"):
         if name in os.environ:
             env[name] = os.environ[name]
@@ -394,7 +451,7 @@ def _run_one(
     cancel: threading.Event | None,
     shared: tuple[threading.Lock, list[dict[str, Shell]]] | None,
 ) -> Done:
-    progress = reporter.start_chapter(item.chapter, item.key)
+    progress = reporter.start_chapter(item.chapter, item.label)
     outcomes: dict[tuple[int, int], Outcome] = {}
 
     def on_block(block: Block) -> None:
@@ -417,7 +474,7 @@ def _run_one(
             needs = {cap for block in item.chapter.blocks for cap in block.options.requires}
             name = wanted.provider or options.provider
             chosen = name is None and bool(needs)
-            provider = default_provider(name or choose_provider(needs))
+            provider = default_provider(name or choose_provider(needs), item.engine.generation)
             why = f", chosen for {', '.join(sorted(needs))}" if chosen else ""
             reporter.lab_starting(wanted.nodes, provider.name + why)
             lab = provider.up(wanted.nodes)
@@ -432,7 +489,8 @@ def _run_one(
             runner_version=version,
             lab_key=item.lab_key,
             lab=lab,
-            base_env=_base_env(),
+            base_env=_base_env(item.engine),
+            engine=item.engine.generation,
             progress=progress,
             keep_going=options.update,
             setup=tuple(part.blocks for part in item.setup.parts),

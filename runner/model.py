@@ -60,6 +60,35 @@ class Command:
         return self.key is None and self.opens_shell is None and not self.closes_shell
 
 
+Generation = tuple[int, int]  # a Docker Engine generation, (26, 1) for "26.1"
+EngineBound = tuple[str, Generation]  # ("<", (26, 0)): one condition of `engines=`
+
+
+def parse_generation(text: str) -> Generation | None:
+    """(26, 1) from "26.1", (26, 0) from "26"; None when it is not a generation."""
+    parts = text.strip().split(".")
+    if not 1 <= len(parts) <= 2 or not all(p.isdigit() for p in parts):
+        return None
+    return int(parts[0]), int(parts[1]) if len(parts) == 2 else 0
+
+
+_COMPARE = {
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+    "==": lambda a, b: a == b,
+}
+
+
+def engines_match(bounds: tuple[EngineBound, ...], generation: str) -> bool:
+    """Does a block written for `bounds` (all must hold; none: every engine) run on it?"""
+    wanted = parse_generation(generation)
+    if wanted is None:
+        return not bounds
+    return all(_COMPARE[op](wanted, value) for op, value in bounds)
+
+
 @dataclass(frozen=True)
 class BlockOptions:
     session: str = "main"
@@ -72,6 +101,12 @@ class BlockOptions:
     prompt: str | None = None  # a declared prompt with spaces, e.g. "/ #"
     unchecked: bool = False  # output neither shown nor checked (only the exit status is)
     display: tuple[tuple[str, str], ...] = ()  # Material's own options (title, linenums, hl_lines)
+    # `engines=">=26"`: the block is this step's variant for those engines only; () = all.
+    engines: tuple[EngineBound, ...] = ()
+    engines_text: str | None = None  # as written, for messages and pages
+
+    def runs_on(self, generation: str | None) -> bool:
+        return generation is None or engines_match(self.engines, generation)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from runner.model import Block, Chapter
 
-SCHEMA = 1
+# 2: one record per chapter *and engine* (the file's "engine"; LabInfo.engine, .components).
+# Schema 1 files (one per chapter, engine implied by lab.engine_version) are still read.
+SCHEMA = 2
+READABLE = (1, 2)
 
 BlockStatus = Literal["passed", "failed", "skipped", "blocked"]
 RunStatus = Literal["passed", "failed"]
@@ -62,7 +65,9 @@ class BlockResult:
 class LabInfo:
     provider: str  # "netns", "vm", "machine", or "none"
     nodes: tuple[str, ...] = ()
-    engine_version: str | None = None
+    engine_version: str | None = None  # what the engine reported, e.g. "26.1.5+dfsg1"
+    engine: str | None = None  # the generation asked for ("26.1"): the results' key
+    components: dict[str, str] = field(default_factory=dict)  # suite, Debian package versions
     kernel: str = ""
     capabilities: dict[str, bool] = field(default_factory=dict)
     stands_in_for: dict[str, str] = field(default_factory=dict)  # node -> driver asked for
@@ -93,6 +98,28 @@ class ChapterRun:
 class ChapterRecord:
     passing: ChapterRun | None = None
     latest: ChapterRun | None = None  # only kept when it did not pass
+
+    @property
+    def engine(self) -> str | None:
+        """The engine generation its runs were made on (None: no run, or not recorded)."""
+        for run in (self.passing, self.latest):
+            if run is not None and run_engine(run) is not None:
+                return run_engine(run)
+        return None
+
+
+def generation_of(version: str | None) -> str | None:
+    """'26.1' from '26.1.5+dfsg1-9+deb13u1' or '26.1.5'; None when unreadable."""
+    if not version:
+        return None
+    match = re.match(r"^(?:\d+:)?(\d+)\.(\d+)", version)
+    return f"{int(match.group(1))}.{int(match.group(2))}" if match else None
+
+
+def run_engine(run: ChapterRun) -> str | None:
+    """The generation a run was made on: recorded (schema 2), else read from its engine's
+    version (schema 1 records, made before engines had generations)."""
+    return run.lab.engine or generation_of(run.lab.engine_version)
 
 
 HOST_NAME_MAX = 64  # Linux: a node's UTS host name is its name
@@ -161,14 +188,16 @@ def _run_from(d: dict[str, Any]) -> ChapterRun:
     d = dict(d)
     lab = dict(d["lab"])
     lab["nodes"] = tuple(lab.get("nodes", ()))
+    lab.setdefault("components", {})
     d["lab"] = LabInfo(**lab)
     d["blocks"] = tuple(_block_from(b) for b in d.get("blocks", ()))
     return ChapterRun(**d)
 
 
-def record_to_json(record: ChapterRecord) -> str:
+def record_to_json(record: ChapterRecord, engine: str | None = None) -> str:
     data = {
         "schema": SCHEMA,
+        "engine": engine or record.engine,
         "passing": asdict(record.passing) if record.passing else None,
         "latest": asdict(record.latest) if record.latest else None,
     }
@@ -180,8 +209,8 @@ def record_from_json(text: str, origin: str = "<results>") -> ChapterRecord:
         data = json.loads(text)
         if not isinstance(data, dict):
             raise ValueError(f"a JSON {type(data).__name__}, not an object")
-        if data.get("schema") != SCHEMA:
-            raise ValueError(f"schema {data.get('schema')!r}, expected {SCHEMA}")
+        if data.get("schema") not in READABLE:
+            raise ValueError(f"schema {data.get('schema')!r}, expected one of {READABLE}")
         return ChapterRecord(
             passing=_run_from(data["passing"]) if data.get("passing") else None,
             latest=_run_from(data["latest"]) if data.get("latest") else None,

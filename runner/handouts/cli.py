@@ -8,9 +8,10 @@ from pathlib import Path
 
 import yaml
 
+from runner import bookconfig
 from runner.chapters import find_chapters
 from runner.handouts import content, pdf
-from runner.publish import french
+from runner.publish import engines, french
 from runner.publish.book import Problem, load_chapter, may_have_blocks
 from runner.publish.status import ChapterState
 from runner.store import ResultStore, find_project_root
@@ -100,7 +101,12 @@ def main(argv: list[str]) -> int:
         print(f"handouts: {exc}", file=sys.stderr)
         return 2
     results = args.results.resolve() if args.results else root / "verified"
-    store = ResultStore(folder=results, root=root.resolve())
+    try:
+        book_engines = bookconfig.load(root).engines
+    except bookconfig.BookConfigError as exc:
+        print(f"handouts: {exc}", file=sys.stderr)
+        return 2
+    store = ResultStore(folder=results, root=root.resolve(), primary=book_engines[0])
     states = _load(_in_reading_order(files, docs, config.get("nav")), store)
     if states is None:
         return 2
@@ -110,7 +116,13 @@ def main(argv: list[str]) -> int:
     out = args.out.resolve() if args.out else root / "handouts"
     out.mkdir(parents=True, exist_ok=True)
     env = pdf.make_env(args.templates)
-    handouts = [content.handout(state) for state in states]
+    handouts = []
+    for state in states:
+        book = engines.load(state, book_engines, store.load)
+        if isinstance(book, Exception):
+            print(f"handouts: {book}", file=sys.stderr)
+            return 2
+        handouts.append(content.handout(state, book))
     for handout in handouts:
         target = out / f"{handout.slug}.pdf"
         pdf.write_pdf(pdf.html(env, handout.title, [handout], booklet=False), target)

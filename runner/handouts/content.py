@@ -16,7 +16,7 @@ from runner.handouts.layout import compact_table
 from runner.handouts.prose import leads
 from runner.model import Chapter
 from runner.notation.patterns import names_in_command
-from runner.publish import french
+from runner.publish import engines, french
 from runner.publish.placeholders import reader_placeholder, with_placeholders
 from runner.publish.setup import SetupView
 from runner.publish.status import BlockState, ChapterState
@@ -52,6 +52,7 @@ class HandoutStep:
     before: Markup = _EMPTY  # prose of the previous section, above `section`
     errors: tuple[str, ...] = ()  # callouts: a command that is meant to fail
     wait: str | None = None  # how long the result takes to come, in reader terms
+    engines_note: str | None = None  # where other engines of the book differ from the primary
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,7 @@ def _needs(state: ChapterState) -> list[str]:
     return needs
 
 
-def verification_line(state: ChapterState) -> str:
+def verification_line(state: ChapterState, book: engines.BookEngines | None = None) -> str:
     run = state.passing
     if run is None:
         return "Non vérifié : aucune exécution réussie n'est enregistrée pour ce chapitre."
@@ -252,6 +253,13 @@ def verification_line(state: ChapterState) -> str:
     line = f"Vérifié le {when} avec {engine} ({lab})"
     if state.kind == "stale":
         line += " ; le chapitre a changé depuis cette vérification"
+    others = (
+        [book.version(e) for e in book.engines[1:] if book.states[e].kind == "verified"]
+        if book is not None
+        else []
+    )
+    if others:
+        line += " ; également vérifié avec Docker " + french.join_fr(others)
     return line + "."
 
 
@@ -338,7 +346,59 @@ def _errors(state: BlockState, values: dict[str, str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def handout(state: ChapterState) -> Handout:
+_ENGINE_NOTES = {
+    "failed": "ce bloc échoue",
+    "blocked": "ce bloc n'a pas été exécuté",
+    "skipped": "ce bloc n'est pas vérifié",
+    "unverified": "ce bloc n'a jamais été vérifié",
+    "stale": "ce bloc est à revérifier",
+}
+
+
+def engines_note(step: engines.Step) -> str | None:
+    """'Avec Docker 26.1.5 et 28.5.2 : sortie différente (voir le site).' or None when every
+    engine shows what the primary shows. Engines with the same difference share a phrase."""
+    by_what: dict[str, list[str]] = {}
+    for tab in step.others:
+        if tab.same:
+            continue
+        if tab.state is None:
+            what = "cette étape ne s'applique pas"
+        elif tab.state.kind in _ENGINE_NOTES:
+            what = _ENGINE_NOTES[tab.state.kind]
+        elif tab.state.block is not (step.primary.state.block if step.primary.state else None):
+            variant = french.engines_fr(tab.state.block.options.engines_text)
+            what = f"variante de ce bloc pour {variant} (voir le site)"
+        else:
+            what = "sortie différente (voir le site)"
+        by_what.setdefault(what, []).append(tab.version)
+    if not by_what:
+        return None
+    phrases = [f"avec Docker {french.join_fr(v)} : {what}" for what, v in by_what.items()]
+    text = " ; ".join(phrases)
+    return text[0].upper() + text[1:] + "."
+
+
+def _steps_shown(
+    state: ChapterState, book: engines.BookEngines | None
+) -> list[tuple[BlockState, engines.Step | None]]:
+    """The blocks a handout prints, each with its step on every engine: per-engine variants
+    of a step are one step, printed as the primary engine's variant."""
+    out: list[tuple[BlockState, engines.Step | None]] = []
+    for block_state in state.blocks:
+        step = book.step_of(block_state.block) if book is not None else None
+        if book is not None and step is None:
+            continue  # a later variant of a step
+        if step is not None and step.primary.state is not None:
+            block_state = step.primary.state
+        if not block_state.block.options.hidden:
+            out.append((block_state, step))
+    return out
+
+
+def handout(state: ChapterState, book: engines.BookEngines | None = None) -> Handout:
+    """`book`: the chapter on every engine of the book; the primary's output is printed,
+    each step notes where another engine differs."""
     chapter = state.chapter
     objectives = chapter.front_matter.get("objectifs") or chapter.front_matter.get("objectives")
     listed = isinstance(objectives, list) and bool(objectives)
@@ -349,9 +409,10 @@ def handout(state: ChapterState) -> Handout:
     )
     values = _used_values(state)
     steps: list[HandoutStep] = [_setup_step(state.setup)] if state.setup else []
-    visible = [b for b in state.blocks if not b.block.options.hidden]
+    shown_steps = _steps_shown(state, book)
+    visible = [b for b, _ in shown_steps]
     lead_ins, closing = leads(chapter, [b.block for b in visible])
-    for block_state, lead in zip(visible, lead_ins, strict=True):
+    for (block_state, step_engines), lead in zip(shown_steps, lead_ins, strict=True):
         # A block the lab cannot run: the author's expected output, marked as such.
         written = block_state.kind == "skipped"
         shown = for_state(block_state, state.passing, with_output=written)
@@ -371,6 +432,7 @@ def handout(state: ChapterState) -> Handout:
                 before=lead.before,
                 errors=_errors(block_state, values),
                 wait=_wait(block_state),
+                engines_note=engines_note(step_engines) if step_engines is not None else None,
             )
         )
     used = (n for b in visible for c in b.block.commands for n in names_in_command(c.text))
@@ -385,7 +447,7 @@ def handout(state: ChapterState) -> Handout:
         objectives_listed=listed,
         needs=tuple(_needs(state)),
         steps=tuple(steps),
-        verification=verification_line(state),
+        verification=verification_line(state, book),
         verified=state.kind in ("verified", "failed"),
         closing=closing,
         placeholders=placeholders,

@@ -21,18 +21,20 @@ PROVIDERS = ("netns", "vm", "machine")
 BY_COST = ("netns", "vm")
 
 
-def default_provider(name: str = "netns") -> Provider:
+def default_provider(name: str = "netns", engine: str | None = None) -> Provider:
     """The lab provider by name: "netns" (embedded, the default), "vm" (QEMU virtual
     machines) or "machine" (the real docker-machine binary, with the driver from
-    BOOK_LAB_MACHINE_DRIVER, default virtualbox)."""
+    BOOK_LAB_MACHINE_DRIVER, default virtualbox). `engine`: the Docker Engine generation of
+    the nodes (runner.lab.engines); the machine provider's engines are whatever its driver
+    installs."""
     if name == "netns":
         from runner.lab.netns import NetnsProvider
 
-        return NetnsProvider()
+        return NetnsProvider() if engine is None else NetnsProvider(engine=engine)
     if name == "vm":
         from runner.lab.vm.provider import VmProvider
 
-        return VmProvider()
+        return VmProvider() if engine is None else VmProvider(engine=engine)
     if name == "machine":
         from runner.lab.machine import MachineProvider
 

@@ -1,6 +1,8 @@
 """`python -m runner lab up|down|status|census`: a lab by hand, and the machine's lab census.
 
-    lab up [NODE...] [--nodes N]   a lab kept until `lab down`; prints the lines to eval
+    lab up [NODE...] [--nodes N] [--engine GEN]
+                                   a lab kept until `lab down`; prints the lines to eval
+                                   (GEN: a Docker Engine generation, e.g. 26.1)
     lab down [LAB...] [--all]      stale labs (their maker died), and the labs named;
                                    --all: every lab, also those of runs still going
     lab status                     every lab, its nodes and their state
@@ -15,9 +17,10 @@ import argparse
 import os
 import shlex
 import sys
+from pathlib import Path
 
 from runner.lab import census as census_mod
-from runner.lab import nodes
+from runner.lab import engines, nodes
 from runner.lab.base import LabError
 from runner.lab.netns import NetnsProvider, attach
 from runner.lab.state import (
@@ -51,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
         default="netns",
         help="engines in namespaces (netns, the default) or QEMU virtual machines (vm)",
     )
+    up.add_argument(
+        "--engine",
+        default=None,
+        help="Docker Engine generation of the nodes, e.g. 26.1 (default: the book's primary "
+        "engine, from mkdocs.yml)",
+    )
     down = sub.add_parser("down", help="remove stale labs, and the labs named")
     down.add_argument("labs", nargs="*", help="lab ids to remove (stale labs always are)")
     down.add_argument("--all", action="store_true", help="every lab, even of running runs")
@@ -59,17 +68,28 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _up(names: list[str], count: int | None, provider: str) -> int:
+def _up(names: list[str], count: int | None, provider: str, engine: str | None) -> int:
     wanted = tuple(names) or tuple(f"node-{i:02d}" for i in range(1, (count or 0) + 1))
+    if engine is None:
+        # The book's primary engine; mkdocs.yml is looked for from the current folder up.
+        from runner import bookconfig
+        from runner.store import find_project_root
+
+        try:
+            engine = bookconfig.load(find_project_root(Path.cwd())).primary
+        except bookconfig.BookConfigError as exc:
+            raise LabError(str(exc)) from exc
+    engines.check_generation(engine)
     if provider == "vm":
         from runner.lab.vm.provider import VmProvider
 
-        lab = VmProvider(manual=True).up(wanted)
+        lab = VmProvider(manual=True, engine=engine).up(wanted)
     else:
-        lab = NetnsProvider(manual=True).up(wanted)
+        lab = NetnsProvider(manual=True, engine=engine).up(wanted)
     env = lab.session_env()
     print(
-        f"# lab {lab.state.id} ({lab.state.subnet}) with {len(wanted)} node(s); "
+        f"# lab {lab.state.id} ({lab.state.subnet}) with {len(wanted)} node(s), Docker Engine "
+        f"{lab.state.engine_version} ({engine}); "
         f"remove it with: python -m runner lab down {lab.state.id}"
     )
     for key, value in env.items():
@@ -114,8 +134,9 @@ def _status() -> int:
             print(f"lab {lab_id}: unreadable (stale? `python -m runner lab down`)")
             continue
         owner = _owner(lab_id, state.manual, state.complete, state.owner_pid)
+        engine = f"Docker {state.engine_version or state.engine or '?'}"
         print(
-            f"lab {lab_id}  {state.provider}  {state.subnet}  {owner}  "
+            f"lab {lab_id}  {state.provider}  {state.subnet}  {engine}  {owner}  "
             f"MACHINE_STORAGE_PATH={paths.storage}"
         )
         for node in load_nodes(paths):
@@ -152,7 +173,7 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.action == "up":
-            return _up(args.names, args.nodes, args.provider)
+            return _up(args.names, args.nodes, args.provider, args.engine)
         if args.action == "down":
             return _down(args.labs, args.all)
         status = _status() if args.action == "status" else _census()

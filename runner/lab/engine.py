@@ -46,7 +46,7 @@ mount --bind "$LAB_NODE_DIR/run" /run
 cd /
 rm -f /var/log/docker.exit
 set +e
-dockerd "$@" >>/var/log/docker.log 2>&1 </dev/null
+"$LAB_DOCKERD" "$@" >>/var/log/docker.log 2>&1 </dev/null
 echo "$?" >/var/log/docker.exit
 """
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -125,15 +125,21 @@ def dockerd_args(ip: str, cgroup_parent: str, labels: tuple[str, ...], storage: 
     return args + [f"--label={label}" for label in labels]
 
 
-def start(node: str, node_dir: Path, netns: str, engine_group: str, args: list[str]) -> None:
-    """Start the engine detached (double fork: init, not the caller, is its parent)."""
+def start(
+    node: str, node_dir: Path, netns: str, engine_group: str, args: list[str], tools: Path
+) -> None:
+    """Start the engine detached (double fork: init, not the caller, is its parent).
+
+    `tools`: the engine bundle's bin/ (runner.lab.engines), first on dockerd's PATH: dockerd,
+    the containerd it starts, the shims and runc all come from there, never from the host."""
     prepare_dirs(node, node_dir)
     (node_dir / "log" / "docker.exit").unlink(missing_ok=True)
     procs = cgroups.ensure(engine_group) / "cgroup.procs"
     env = {
-        "PATH": CLEAN_PATH,
+        "PATH": f"{tools}:{CLEAN_PATH}",
         "LAB_NODE": node,
         "LAB_NODE_DIR": str(node_dir),
+        "LAB_DOCKERD": str(tools / "dockerd"),
         "LAB_CGROUP_PROCS": str(procs),
     }
     cmd = [

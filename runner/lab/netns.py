@@ -1,6 +1,6 @@
 """The default, embedded lab: real Docker engines in network namespaces on one bridge.
 
-provider = NetnsProvider()
+provider = NetnsProvider(engine="26.1")     # a generation of runner.lab.engines
 lab = provider.up(("node-01", "node-02"))   # LabError if this machine cannot
 try:
     env = lab.session_env()                  # PATH + MACHINE_STORAGE_PATH for sessions
@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from runner.lab import capabilities, census, cgroups, engine, images, network, nodes, tls
+from runner.lab import capabilities, census, cgroups, engine, engines, images, network, nodes, tls
 from runner.lab.base import Capability, NodeProblem
 from runner.lab.errors import LabError, LabFault
 from runner.lab.state import (
@@ -45,9 +45,8 @@ from runner.lab.state import (
 from runner.records import LabInfo
 from runner.store import atomic_write
 
+# The engines themselves come from the lab's cache (runner.lab.engines), never from the host.
 TOOLS = {
-    "dockerd": "docker.io",
-    "containerd": "containerd",
     "nsenter": "util-linux",
     "unshare": "util-linux",
     "setsid": "util-linux",
@@ -55,7 +54,7 @@ TOOLS = {
     "iptables": "iptables",
     "openssl": "openssl",
 }
-INSTALL = "apt-get install docker.io iproute2 iptables util-linux openssl busybox-static"
+INSTALL = "apt-get install iproute2 iptables util-linux openssl busybox-static patchelf"
 COMMAND_SCRIPT = """#!{python} -IS
 # docker-machine stand-in of book lab {lab}: see runner/lab/docker_machine/command.py
 import sys
@@ -91,11 +90,9 @@ def preflight() -> None:
             "no cgroup hierarchy under /sys/fs/cgroup: mount cgroups "
             "(a normal systemd or container host has them)"
         )
-    if not Path("/etc/docker").is_dir():
-        raise LabError(
-            "/etc/docker is missing (it comes with docker.io): run "
-            "`apt-get install --reinstall docker.io`"
-        )
+    # Each node binds its own folder over /etc/docker: the mount point must exist, even on a
+    # host without docker.io.
+    Path("/etc/docker").mkdir(mode=0o755, exist_ok=True)
     if not Path("/proc/self/ns/net").exists():
         raise LabError("this kernel has no network namespaces (CONFIG_NET_NS)")
 
@@ -137,7 +134,10 @@ class NetnsLab:
 
     def session_env(self) -> dict[str, str]:
         base = os.environ.get("PATH", engine.CLEAN_PATH)
-        return {"PATH": f"{self.paths.bin}:{base}", "MACHINE_STORAGE_PATH": str(self.paths.storage)}
+        client = nodes.engine_client(self.state)
+        # The docker client of the nodes' engine generation, before any the host has.
+        first = f"{self.paths.bin}:{client}" if client is not None else str(self.paths.bin)
+        return {"PATH": f"{first}:{base}", "MACHINE_STORAGE_PATH": str(self.paths.storage)}
 
     def capabilities(self) -> dict[str, Capability]:
         return dict(self._caps)
@@ -150,11 +150,17 @@ class NetnsLab:
             provider="netns",
             nodes=tuple(n.name for n in found),
             engine_version=self.state.engine_version,
+            engine=self.state.engine,
+            components=self._components(),
             kernel=os.uname().release,
             capabilities={k: c.present for k, c in self._caps.items()},
             # Only nodes a chapter created with `-d DRIVER`; the lab's own are plain netns.
             stands_in_for={n.name: n.driver for n in found if n.driver != "netns"},
         )
+
+    def _components(self) -> dict[str, str]:
+        found = engines.cached(self.state.engine) if self.state.engine else None
+        return engines.components(found) if found is not None else {}
 
     def tag_images(self, names: Mapping[str, str]) -> None:
         with flocked(self.paths.lock):
@@ -233,9 +239,12 @@ class NetnsProvider:
     name = "netns"
     lab_class: type[NetnsLab] = NetnsLab
 
-    def __init__(self, root: Path = ROOT, manual: bool = False) -> None:
+    def __init__(
+        self, root: Path = ROOT, manual: bool = False, engine: str = engines.DEFAULT
+    ) -> None:
         self.root = root
         self.manual = manual  # a lab made by `lab up` by hand: no owner process holds it
+        self.engine = engine  # the Docker Engine generation of every node
 
     def clean_stale(self) -> list[str]:
         if os.geteuid() != 0:
@@ -265,8 +274,9 @@ class NetnsProvider:
             archive = images.archive()
         except (images.ImageError, OSError) as exc:
             raise LabError(f"cannot build the lab images: {exc}") from exc
+        bundle = engines.bundle(self.engine)  # EngineError (a LabError) when it cannot be had
         try:
-            lab = self._register()
+            lab = self._register(bundle)
         except TimeoutError as exc:
             raise LabError(f"{exc}: another lab is being made or removed; try again") from exc
         try:
@@ -281,7 +291,7 @@ class NetnsProvider:
             raise
         return lab
 
-    def _register(self) -> NetnsLab:
+    def _register(self, bundle: engines.Bundle) -> NetnsLab:
         with global_lock():
             self.root.mkdir(parents=True, exist_ok=True)
             taken = []
@@ -304,6 +314,8 @@ class NetnsProvider:
                         owner_pid=os.getpid(),
                         manual=self.manual,
                         created=time.time(),
+                        engine=bundle.generation,
+                        engine_dir=str(bundle.dir),
                     )
                 )
                 save_lab(paths, state)
@@ -349,9 +361,9 @@ class NetnsProvider:
             raise
         pool.shutdown(wait=True)
         version = engine.version(paths.node_dir(reserved[0].name)) if reserved else None
-        if version is None:
-            out = subprocess.run(["dockerd", "--version"], capture_output=True, text=True).stdout
-            version = out.split()[2].rstrip(",") if len(out.split()) > 2 else None
+        if version is None:  # no node yet: the bundle's own `dockerd --version`
+            found = engines.cached(lab.state.engine) if lab.state.engine else None
+            version = found.dockerd_version if found is not None else None
         # Complete only now: until this is saved, a dead owner means a half-made lab.
         lab.state = LabState(**{**lab.state.__dict__, "engine_version": version, "complete": True})
         save_lab(paths, lab.state)

@@ -120,8 +120,27 @@ def provision(paths: LabPaths, lab: LabState, node: NodeState) -> None:
 def start_engine(paths: LabPaths, lab: LabState, node: NodeState) -> None:
     args = engine.dockerd_args(node.ip, node_group(lab.id, node), node.labels, storage_driver())
     engine.start(
-        node.name, paths.node_dir(node.name), node.netns(lab.id), engine_group(lab.id, node), args
+        node.name,
+        paths.node_dir(node.name),
+        node.netns(lab.id),
+        engine_group(lab.id, node),
+        args,
+        engine_tools(lab),
     )
+
+
+def engine_tools(lab: LabState) -> Path:
+    if lab.engine_dir is None:
+        raise NodeError(
+            f"Error creating machine: lab {lab.id} records no engine bundle (made by an older "
+            "runner): remove it with `python -m runner lab down` and start a new one"
+        )
+    return Path(lab.engine_dir) / "bin"
+
+
+def engine_client(lab: LabState) -> Path | None:
+    """The folder holding the `docker` client matching the lab's engines."""
+    return Path(lab.engine_dir) / "client" if lab.engine_dir is not None else None
 
 
 def finish(

@@ -19,7 +19,7 @@ import secrets
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,10 @@ class LabState:
     manual: bool  # made by `python -m runner lab up`: nobody holds it, only `lab down` ends it
     created: float
     engine_version: str | None = None
+    # The Docker Engine generation ("26.1") and the cached bundle its nodes run (engines.py):
+    # the docker-machine stand-in starts its nodes' engines from there too.
+    engine: str | None = None
+    engine_dir: str | None = None
     # Set once every node is up: a lab whose owner died before that is half-made, hence stale,
     # even when made by hand.
     complete: bool = False
@@ -140,7 +144,10 @@ def save_lab(paths: LabPaths, state: LabState) -> None:
 def load_lab(paths: LabPaths) -> LabState | None:
     try:
         data: dict[str, Any] = json.loads(paths.lab_json.read_text(encoding="utf-8"))
-        return LabState(**data)
+        # Keys a newer runner added are ignored: labs of several runner versions coexist on
+        # one machine, and one that cannot read another's lab would take it for stale.
+        known = {f.name for f in fields(LabState)}
+        return LabState(**{k: v for k, v in data.items() if k in known})
     except (OSError, ValueError, TypeError):
         return None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from runner.model import BlockOptions, Location
+from runner.model import BlockOptions, EngineBound, Location, parse_generation
 from runner.notation.errors import NotationError
 
 _OPTION = re.compile(r"""\s*([A-Za-z_][\w-]*)(?:=("[^"]*"|'[^']*'|[^\s"']+))?""")
@@ -19,6 +19,7 @@ _KNOWN = (
     "skip",
     "requires",
     "prompt",
+    "engines",
     "unchecked",
     *DISPLAY_OPTIONS,
 )
@@ -54,6 +55,25 @@ def _seconds(name: str, value: str | None, loc: Location) -> float:
     if not math.isfinite(seconds) or seconds <= 0:
         raise NotationError(loc, f'{name}= takes a positive number of seconds, e.g. {name}="60"')
     return seconds
+
+
+_BOUND = re.compile(r"^\s*(>=|<=|==|>|<)?\s*([0-9][0-9.]*)\s*$")
+
+
+def parse_engines(text: str, loc: Location) -> tuple[EngineBound, ...]:
+    """`>=26`, `<26`, `20.10`, `>=26.1,<28`: every condition must hold."""
+    bounds: list[EngineBound] = []
+    for part in text.split(","):
+        match = _BOUND.match(part)
+        value = parse_generation(match.group(2)) if match else None
+        if match is None or value is None:
+            raise NotationError(
+                loc,
+                f"engines={text!r}: write Docker Engine generations with an optional "
+                'comparison, separated by commas, e.g. engines=">=26" or engines="20.10"',
+            )
+        bounds.append((match.group(1) or "==", value))
+    return tuple(bounds)
 
 
 def parse_options(rest: str, loc: Location, default_timeout: float) -> BlockOptions:
@@ -99,4 +119,6 @@ def parse_options(rest: str, loc: Location, default_timeout: float) -> BlockOpti
         requires=requires,
         prompt=prompt.rstrip() if prompt is not None else None,
         display=tuple((k, v or "") for k, v in values.items() if k in DISPLAY_OPTIONS),
+        engines=parse_engines(values["engines"] or "", loc) if "engines" in values else (),
+        engines_text=(values.get("engines") or "").strip() or None,
     )

@@ -54,6 +54,38 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count} {word}"
 
 
+def join_fr(items: list[str]) -> str:
+    """'a, b et c'."""
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " et " + items[-1]
+
+
+_BOUNDS = {
+    ">=": "{v} et suivantes",
+    ">": "postérieures à {v}",
+    "<=": "{v} et antérieures",
+    "<": "antérieures à {v}",
+    "==": "{v}",
+}
+
+
+def engines_fr(text: str | None) -> str:
+    """'les versions 26 et suivantes' from an `engines=">=26"` option as written."""
+    parts, ops = [], []
+    for part in (text or "").split(","):
+        part = part.strip()
+        op = next((o for o in (">=", "<=", "==", ">", "<") if part.startswith(o)), "==")
+        value = part[len(op) :].strip() if part.startswith(op) else part
+        parts.append(_BOUNDS[op].format(v=value))
+        ops.append(op)
+    if not parts:
+        return ""
+    if ops == ["=="]:
+        return "la version " + parts[0]
+    return "les versions " + ", ".join(parts)
+
+
 def provider_fr(lab: LabInfo) -> str:
     return _PROVIDERS.get(lab.provider, lab.provider)
 

@@ -115,6 +115,9 @@ def block_state(block: Block, record: ChapterRecord, current: str) -> BlockState
     if skipped is None and failure is not None and failure.status == "skipped":
         skipped = failure.reason or ""
     if skipped is not None:
+        if block.options.engines and skipped.startswith("variant for"):  # another engine's
+            reason = f"variante de ce bloc pour {french.engines_fr(block.options.engines_text)}"
+            return BlockState(block, "skipped", None, None, reason=reason, detail=skipped)
         if block.options.requires:  # the lab lacked a capability: say which, in French
             reason = french.requires_fr(block.options.requires, skipped)
             return BlockState(block, "skipped", None, None, reason=reason, detail=skipped or None)

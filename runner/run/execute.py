@@ -66,6 +66,7 @@ class RunContext:
     lab_key: str
     lab: Lab | None
     base_env: dict[str, str]
+    engine: str | None = None  # the Docker Engine generation, recorded with the run
     progress: Progress = field(default_factory=Progress)
     captures: dict[str, str] = field(default_factory=dict)
     captured_at: dict[str, str] = field(default_factory=dict)  # name -> file:line
@@ -112,6 +113,8 @@ def run_chapter(ctx: RunContext) -> ChapterRun:
         remove_home(home)  # after the sessions: nothing of theirs holds it any more
     failed = any(r.status in ("failed", "blocked") for r in results)
     lab_info = ctx.lab.info() if ctx.lab else LabInfo(provider="none", kernel=platform.release())
+    if ctx.engine is not None and lab_info.engine != ctx.engine:
+        lab_info = replace(lab_info, engine=ctx.engine)
     env = {**ctx.base_env, **(ctx.lab.session_env() if ctx.lab else {})}
     facts = host.tool_versions(env)
     lab_info = replace(
@@ -156,6 +159,8 @@ def _run_setup(ctx: RunContext, home: Path) -> str | None:
 def _skip_reason(ctx: RunContext, block: Block) -> str | None:
     if block.options.skip is not None:
         return block.options.skip
+    if not block.options.runs_on(ctx.engine):
+        return f"variant for Docker {block.options.engines_text}, not run on Docker {ctx.engine}"
     if not block.options.requires:
         return None
     if ctx.lab is None:

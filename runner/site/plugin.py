@@ -8,6 +8,7 @@ mkdocs.yml:
           report: rapport-verification.md    # the generated report page; "" for none
           report_title: Rapport de vérification
           header: true                       # a status summary under each chapter's title
+          engines: ["20.10", "26.1", "28.5"] # Docker Engine generations; the first is primary
           french_spacing: true               # French non-breaking spaces in every page
           enabled: true                      # false: a quick preview, console blocks as written
 
@@ -33,18 +34,22 @@ from jinja2 import Environment
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
+from runner.bookconfig import BookConfigError, check_engines
 from runner.model import Block
+from runner.publish import engines as book_engines
 from runner.publish import typography
 from runner.publish.book import Problem, load_chapter, may_have_blocks
 from runner.publish.setup import SETUP_MARK
 from runner.publish.status import ChapterState
+from runner.site import engines as site_engines
 from runner.site import render, splice
-from runner.store import ResultStore
+from runner.store import DEFAULT_ENGINE, ResultStore
 
 log = logging.getLogger("mkdocs.plugins.verified")
 CSS = "assets/verified/verified.css"
@@ -57,6 +62,7 @@ class VerifiedConfig(Config):  # type: ignore[no-untyped-call]  # mkdocs is unty
     report = c.Type(str, default="rapport-verification.md")
     report_title = c.Type(str, default="Rapport de vérification")
     header = c.Type(bool, default=True)  # the chapter's summary under its title
+    engines = c.ListOfItems(c.Type(str), default=[DEFAULT_ENGINE])  # first: the primary
     french_spacing = c.Type(bool, default=True)  # non-breaking spaces before : ; ! ? and in « »
 
 
@@ -118,12 +124,20 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         self.store: ResultStore | None = None
         self.chapters: dict[str, ChapterState] = {}  # by src_uri
         self.placeholders: dict[str, dict[str, str]] = {}  # by src_uri
+        self.engines: tuple[str, ...] = (DEFAULT_ENGINE,)
+        self.books: dict[str, book_engines.BookEngines] = {}  # by src_uri: every engine
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         if not self.config.enabled:
             return config  # every other hook then finds nothing to do
         root = Path(config.config_file_path).resolve().parent
-        self.store = ResultStore(folder=(root / self.config.results).resolve(), root=root)
+        try:
+            self.engines = check_engines(self.config.engines, f"{config.config_file_path}")
+        except BookConfigError as exc:
+            raise PluginError(str(exc)) from exc
+        self.store = ResultStore(
+            folder=(root / self.config.results).resolve(), root=root, primary=self.engines[0]
+        )
         custom_dir = config.theme.custom_dir
         self.env = render.make_env(Path(custom_dir) if custom_dir else None)
         if CSS not in config.extra_css:
@@ -143,7 +157,7 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         if not self.config.enabled:
             return files
         assert self.store is not None and self.env is not None
-        self.chapters, self.placeholders = {}, {}
+        self.chapters, self.placeholders, self.books = {}, {}, {}
         problems: list[str] = []
         for file in files.documentation_pages():
             if file.abs_src_path is None or file.generated_by:
@@ -162,6 +176,7 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
             if loaded.warning:
                 log.warning(loaded.warning)
             self.chapters[file.src_uri] = loaded
+            self._load_engines(file.src_uri, loaded, problems)
         files.append(File.generated(config, CSS, abs_src_path=str(_ASSETS / "verified.css")))
         if self.config.report:
             # Not in nav: an explicit `nav` need not list it (no "not included" message);
@@ -174,6 +189,26 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
             )
             files.append(report)
         return files
+
+    def _load_engines(self, uri: str, loaded: ChapterState, problems: list[str]) -> None:
+        """The chapter on the book's other engines, with what a strict build must flag."""
+        assert self.store is not None
+        book = book_engines.load(loaded, self.engines, self.store.load)
+        if isinstance(book, Exception):
+            log.warning(str(book))
+            problems.append(str(book))
+            return
+        self.books[uri] = book
+        messages = book_engines.coverage_problems(loaded.chapter, loaded.key, self.engines)
+        for engine in self.engines[1:]:
+            state = book.states[engine]
+            if state.kind in ("unverified", "stale"):
+                messages.append(
+                    f"{loaded.key}: no passing results on Docker {engine} for this version of "
+                    f"the chapter; run `python -m runner verify --engine {engine} {loaded.key}`"
+                )
+        for message in messages:
+            log.warning(message)
 
     def _report(self, problems: list[str], config: MkDocsConfig) -> str:
         assert self.env is not None
@@ -188,7 +223,19 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         watched = (Path(config.docs_dir), self.store.folder)
         commit, dirty = book_commit(root, watched)
         context = render.ReportContext(commit=commit, dirty=dirty, source_url=base)
-        return render.render_report(self.env, self.config.report_title, chapters, problems, context)
+        report = render.render_report(
+            self.env, self.config.report_title, chapters, problems, context
+        )
+        rows = [
+            (state, link, self.books[uri])
+            for (state, link, _source), uri in zip(chapters, sorted(self.chapters), strict=True)
+            if uri in self.books
+        ]
+        if len(self.engines) < 2 or not rows:
+            return report
+        return site_engines.insert_matrix(
+            report, site_engines.render_matrix(self.env, self.engines, rows)
+        )
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         wanted = self.config.enabled and self.config.report
@@ -231,14 +278,20 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
                 "see fences inside admonitions or content tabs); move it out of the container"
             )
         states = {b.block.index: b for b in state.blocks}
+        book = self.books.get(page.file.src_uri)
         setup = render.render_setup(env, state)  # « Mise en place »: at its mark, or else
         marked = bool(setup) and any(line.strip() == SETUP_MARK for line in markdown.split("\n"))
         first = None if marked else next((b.block.index for b in state.visible), None)
 
         def block_html(block: Block) -> str | None:
-            if block.options.hidden:
+            if book is not None:  # per-engine tabs where the engines differ
+                html = site_engines.render_step(env, book, block)
+            elif block.options.hidden:
+                html = None
+            else:
+                html = render.render_block(env, states[block.index], state.passing)
+            if html is None:
                 return None
-            html = render.render_block(env, states[block.index], state.passing)
             return f"{setup}\n{html}" if setup and block.index == first else html
 
         header = None
@@ -253,7 +306,10 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
                 else:
                     report = posixpath.relpath(stem + ".html", here or ".")
                 report += "#" + render.report_anchor(state.key)
-            header = (splice.header_line(markdown), render.render_header(env, state, report))
+            html = render.render_header(env, state, report)
+            if book is not None and len(self.engines) > 1:
+                html += "\n" + site_engines.render_header(env, book)
+            header = (splice.header_line(markdown), html)
         anchor = render.anchor if "attr_list" in config.markdown_extensions else None
         done = splice.splice(markdown, state.chapter.blocks, offset, block_html, header, anchor)
         self.placeholders[page.file.src_uri] = done.placeholders

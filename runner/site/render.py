@@ -59,6 +59,8 @@ def make_env(custom_dir: Path | None = None) -> Environment:
     env.globals["block_detail"] = block_detail
     env.globals["not_run"] = not_run
     env.globals["captures"] = has_captures
+    env.filters["join_fr"] = french.join_fr
+    env.filters["engines_fr"] = french.engines_fr
     return env
 
 

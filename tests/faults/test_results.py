@@ -51,13 +51,13 @@ def test_junit_where_it_cannot_be_written(tmp_path: Path, tmpfs: Mount) -> None:
 @pytest.mark.parametrize("content", [b"[1]", b"\xff\xfe not utf-8", b"{not json"])
 def test_a_corrupt_results_file_is_set_aside(tmp_path: Path, content: bytes) -> None:
     chapter = book(tmp_path, CHAPTER.format(marker=tmp_path / "ran"))
-    stored = tmp_path / "verified" / "docs" / "c.md.json"
+    stored = tmp_path / "verified" / "docs" / "c.md" / "20.10.json"  # the primary engine's
     stored.parent.mkdir(parents=True)
     stored.write_bytes(content)
     done = runner("verify", str(chapter))
     assert done.code == 0, done.out
     assert str(stored) in done.out and "moved aside" in done.out, done.out
-    aside = list(stored.parent.glob("c.md.json.unreadable-*"))
+    aside = list(stored.parent.glob("20.10.json.unreadable-*"))
     assert len(aside) == 1 and aside[0].read_bytes() == content  # kept, not lost
     assert '"status": "passed"' in stored.read_text()
 

@@ -154,7 +154,7 @@ def test_missing_tools_name_the_packages_to_install() -> None:
         env={"PATH": "/nonexistent"},
     )
     assert proc.returncode == 2
-    assert "docker.io" in proc.stderr and "apt-get install" in proc.stderr
+    assert "iproute2" in proc.stderr and "apt-get install" in proc.stderr
 
 
 def test_two_labs_at_once_do_not_collide(provider: NetnsProvider) -> None:

@@ -237,7 +237,7 @@ def test_a_full_cache_disk_fails_with_what_to_do(tmp_path: Path) -> None:
 
 
 def test_an_engine_that_dies_at_boot_fails_the_lab_and_leaves_nothing(tmp_path: Path) -> None:
-    engine = image.host_engine()
+    engine = image.engine_of()
     folder = tmp_path / "engine"
     folder.mkdir()
     for name, path in engine.binaries:

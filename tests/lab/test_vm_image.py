@@ -11,7 +11,7 @@ from runner.lab.vm import image, qemu
 
 
 def test_the_image_key_covers_the_engine_version_and_its_binaries(tmp_path: Path) -> None:
-    engine = image.host_engine()
+    engine = image.engine_of()
     debs = [Path("linux-image-6.1.0-1-cloud-amd64_6.1.1-1_amd64.deb")]
     key = image.cache_key(engine, debs)
     assert key == image.cache_key(engine, debs)  # stable: a second lab reuses the image

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from runner.cli import _lab_key, main
+from runner.lab import engines
 from runner.matcher import match
 from runner.model import Location
 from runner.notation import NotationError, parse_chapter
@@ -105,7 +106,7 @@ def test_the_cache_is_keyed_on_the_lab(
     path.write_text("---\nverify:\n  lab: {nodes: 0}\n---\n\n```console\n$ echo one\none\n```\n")
     chapter = parse_chapter(path)
     store = ResultStore.for_chapter(path)
-    netns = _lab_key(chapter, "netns")
+    netns = _lab_key(chapter, "netns", engines.bundle(engines.DEFAULT))
     store.save(
         replace(
             plain.passing, chapter=store.key(path), source_hash=chapter_hash(chapter), lab_key=netns

@@ -124,9 +124,10 @@ def test_json_form() -> None:
     text = record_to_json(ChapterRecord(passing=run()))
     assert text.endswith("}\n") and not text.endswith("\n\n")
     data = json.loads(text)
-    assert data["schema"] == SCHEMA == 1 and data["latest"] is None
+    assert data["schema"] == SCHEMA == 2 and data["latest"] is None
     assert "été" in text and "\\u00e9" not in text  # readable in a diff
-    assert text.startswith('{\n "latest": null,\n "passing": {\n')  # sorted keys, indent 1
+    # sorted keys, indent 1; the engine the record is for first
+    assert text.startswith('{\n "engine": "20.10",\n "latest": null,\n "passing": {\n')
     assert data["passing"]["blocks"][0]["commands"][0]["elided"] == [[1, 2], [4, 7]]
 
 
@@ -147,8 +148,8 @@ def test_a_record_without_optional_lists_reads() -> None:
 @pytest.mark.parametrize(
     ("text", "says"),
     [
-        ('{"schema": 2, "passing": null}', "schema 2, expected 1"),
-        ('{"passing": null}', "schema None, expected 1"),
+        ('{"schema": 3, "passing": null}', "schema 3, expected one of (1, 2)"),
+        ('{"passing": null}', "schema None, expected one of (1, 2)"),
         ("{not json", "Expecting property name"),
         ('{"schema": 1, "passing": {"chapter": "x"}}', "'lab'"),
         ('{"schema": 1, "passing": {"lab": {"provider": "x"}, "colour": 1}}', "colour"),
@@ -200,7 +201,10 @@ def test_store_location_and_keys(tmp_path: Path) -> None:
     assert store.root == tmp_path.resolve()
     assert store.folder == (tmp_path / "verified").resolve()
     assert store.key(chapter) == "docs/swarm/partie-1.md"
-    assert store.file("docs/a.md") == store.folder / "docs" / "a.md.json"
+    # One file per chapter and engine (the primary's by default); schema 1 had one per chapter.
+    assert store.file("docs/a.md") == store.folder / "docs" / "a.md" / "20.10.json"
+    assert store.file("docs/a.md", "26.1") == store.folder / "docs" / "a.md" / "26.1.json"
+    assert store.legacy_file("docs/a.md") == store.folder / "docs" / "a.md.json"
     outside = Path("/elsewhere/c.md")
     assert store.key(outside) == "elsewhere/c.md"
     other = ResultStore.for_chapter(chapter, tmp_path / "out" / ".." / "res")
@@ -228,7 +232,8 @@ def test_all_records_by_key(tmp_path: Path) -> None:
     store.save(run("docs/swarm/a.md"))
     found = store.all()
     assert list(found) == ["docs/b.md", "docs/swarm/a.md"]
-    assert found["docs/swarm/a.md"].passing == run("docs/swarm/a.md")
+    assert list(found["docs/swarm/a.md"]) == ["20.10"]  # by key, then engine
+    assert found["docs/swarm/a.md"]["20.10"].passing == run("docs/swarm/a.md")
 
 
 def test_atomic_write(tmp_path: Path) -> None:

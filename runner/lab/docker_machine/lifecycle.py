@@ -205,8 +205,9 @@ def cmd_ssh(ctx: Context, args: list[str]) -> None:
     procs = cgroups.ensure(nodes.shell_group(ctx.lab.id, node)) / "cgroup.procs"
     procs.write_text(str(os.getpid()))
     _install_sudo(ctx.paths.node_dir(node.name))
+    client = nodes.engine_client(ctx.lab)  # `docker` inside the node: its engine's client
     env = {
-        "PATH": CLEAN_PATH + ":" + NODE_BIN,
+        "PATH": (f"{client}:" if client is not None else "") + CLEAN_PATH + ":" + NODE_BIN,
         "HOME": "/home/docker",
         "USER": "docker",
         "LOGNAME": "docker",

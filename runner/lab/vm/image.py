@@ -92,21 +92,13 @@ class EngineBundle:
         return cls(version, tuple(found))
 
 
-def host_engine() -> EngineBundle:
-    """The book's default engine: Debian's docker.io on this machine (the netns lab's too)."""
-    found = []
-    for name in ENGINE_BINARIES:
-        path = shutil.which(name, path=SYSTEM_PATH)
-        if path is None:
-            raise ImageBuildError(
-                f"{name} is missing (Debian's docker.io, containerd, runc, tini): "
-                "run `apt-get install docker.io`"
-            )
-        found.append((name, Path(path)))
-    out = subprocess.run(["dockerd", "--version"], capture_output=True, text=True).stdout
-    words = out.split()
-    version = words[2].rstrip(",") if len(words) > 2 else "unknown"
-    return EngineBundle(version, tuple(found))
+def engine_of(generation: str | None = None) -> EngineBundle:
+    """A Docker Engine generation of the lab's engine cache (default: the lab's default
+    generation, as the netns lab's), fetched when missing; never this machine's docker.io."""
+    from runner.lab import engines
+
+    found = engines.bundle(generation or engines.DEFAULT)
+    return EngineBundle.from_dir(found.bin, found.dockerd_version)
 
 
 CAPABILITY_MODULES = ("ip_vs", "vxlan", "overlay")
@@ -208,12 +200,20 @@ def cache_key(engine: EngineBundle, debs: list[Path]) -> str:
     return h.hexdigest()[:16]
 
 
+def for_engine(
+    generation: str | None = None, cache: Path = VM_CACHE, kernel_meta: str = KERNEL_META
+) -> VmImage:
+    """The cached image for a Docker Engine generation (default: the lab's default), built if
+    missing; the engine fetched into the lab's engine cache first if need be."""
+    return ensure(engine_of(generation), cache, kernel_meta)
+
+
 def ensure(
     engine: EngineBundle | None = None, cache: Path = VM_CACHE, kernel_meta: str = KERNEL_META
 ) -> VmImage:
-    """The cached image for `engine` (default: this machine's docker.io), built if missing.
+    """The cached image for `engine` (default: the lab's default generation), built if missing.
     Raises ImageBuildError saying what to do; a failed build leaves nothing in the cache."""
-    engine = engine or host_engine()
+    engine = engine or engine_of()
     kpkg = kernel_package(cache, kernel_meta)
     try:
         cache.mkdir(parents=True, exist_ok=True)

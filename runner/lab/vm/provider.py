@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from runner.lab import nodes
+from runner.lab import engines, nodes
 from runner.lab.base import Capability, NodeProblem
 from runner.lab.errors import LabError, LabFault
 from runner.lab.netns import COMMAND_SCRIPT, NetnsLab, NetnsProvider
@@ -156,12 +156,11 @@ class VmProvider(NetnsProvider):
         self,
         root: Path = ROOT,
         manual: bool = False,
-        engine: image.EngineBundle | None = None,
+        engine: str = engines.DEFAULT,
         cache: Path = image.VM_CACHE,
         kernel_meta: str = image.KERNEL_META,
     ) -> None:
-        super().__init__(root, manual)
-        self.engine = engine  # None: the book's default engine (this machine's docker.io)
+        super().__init__(root, manual, engine)  # the generation, from the lab's engine cache
         self.cache = cache
         self.kernel_meta = kernel_meta
         self._image: image.VmImage | None = None
@@ -170,7 +169,7 @@ class VmProvider(NetnsProvider):
     def _preflight(self) -> None:
         preflight()
         try:
-            self._image = image.ensure(self.engine, self.cache, self.kernel_meta)
+            self._image = image.for_engine(self.engine, self.cache, self.kernel_meta)
         except LabFault as exc:
             raise LabError(f"the VM image cannot be made (nothing was left): {exc}") from exc
         self._accel = qemu.probe_accel(self._image, self.cache)
