@@ -138,17 +138,15 @@ def _match_any_order(
                 caps.update({name: found.group(g) for g, name in groups.items()})
                 break
         else:
-            return MatchResult(False, diff=_any_order_diff(expected, lines, used, line))
+            return MatchResult(False, diff=_any_order_diff(lines, used, line))
     extra = [j for j in range(len(lines)) if j not in used]
     if extra and not any(_is_ellipsis(e) for e in expected):
-        return MatchResult(False, diff=_any_order_diff(expected, lines, used, None))
+        return MatchResult(False, diff=_any_order_diff(lines, used, None))
     spans = merge_spans([(j, j + 1) for j in extra])
     return MatchResult(True, {k: v for k, v in caps.items() if k not in known}, spans)
 
 
-def _any_order_diff(
-    expected: Sequence[str], lines: list[str], used: set[int], missing: str | None
-) -> str:
+def _any_order_diff(lines: list[str], used: set[int], missing: str | None) -> str:
     out = ["(order=any)"]
     if missing is not None:
         out.append(f"- no output line matches: {missing}")

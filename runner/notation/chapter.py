@@ -94,14 +94,14 @@ def _outline(tokens: list[Token], path: Path) -> tuple[tuple[Heading, ...], tupl
             if token.tag != "h1" or seen_title:
                 opening = False
             seen_title = True
-            if token.tag != "h1":
-                line = token.map[0] + 1 if token.map else 0
+            if token.tag != "h1" and token.map is not None:  # block tokens always have a map
+                line = token.map[0] + 1
                 headings.append(Heading(Location(path, line), tokens[i + 1].content.strip()))
         elif token.type == "fence":
             opening = False
         elif opening and token.type == "paragraph_open" and token.level == 0:
             text = tokens[i + 1].content
-            if not text.lstrip().startswith("!!!"):
+            if not text.startswith("!!!"):  # paragraphs come with their blanks stripped
                 intro.append(text)
     return tuple(headings), tuple(intro)
 

@@ -258,3 +258,44 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_nothing(tmp_path: Path) ->
         atomic_write(target, "half \udcff")  # cannot be encoded: fails mid-write
     assert target.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_empty_spans_anywhere_are_dropped() -> None:
+    assert merge_spans([(0, 0), (1, 2)]) == ((1, 2),)
+    assert merge_spans([(2, 1), (3, 5), (4, 4)]) == ((3, 5),)
+
+
+def test_a_key_outside_the_root_keeps_every_name() -> None:
+    store = ResultStore(folder=Path("/p/verified"), root=Path("/p"))
+    assert store.key(Path("/Xdir/c.md")) == "Xdir/c.md"
+
+
+def test_corrupt_results_name_their_file(tmp_path: Path) -> None:
+    store = ResultStore(folder=tmp_path / "verified", root=tmp_path)
+    store.file("docs/a.md").parent.mkdir(parents=True)
+    store.file("docs/a.md").write_text("{", encoding="utf-8")
+    where = f"^{store.file('docs/a.md')}: unreadable results"
+    with pytest.raises(ResultsError, match=where):
+        store.load("docs/a.md")
+    with pytest.raises(ResultsError, match=where):
+        store.all()
+
+
+def test_the_temporary_file_is_a_hidden_sibling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Beside its target, so that the rename is atomic (same file system); hidden, so that no
+    # reader of the folder takes it for a result.
+    moves: list[tuple[str, str]] = []
+    real = os.replace
+
+    def spy(src: str, dst: str) -> None:
+        moves.append((str(src), str(dst)))
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    target = tmp_path / "r.json"
+    atomic_write(target, "x")
+    ((src, dst),) = moves
+    assert Path(dst) == target and Path(src).parent == tmp_path
+    assert Path(src).name.startswith(".r.json.") and src.endswith(".tmp")
