@@ -1,4 +1,6 @@
-"""Run the benchmarks: the runner, the lab, the site. `python -m benchmarks [runner|lab|site]`."""
+"""Run the benchmarks: the runner, output sizes, the lab, the site.
+
+`python -m benchmarks [runner|output|lab|site]`."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import sys
 
 SUITES = {
     "runner": "benchmarks.runner_bench",
+    "output": "benchmarks.output_bench",
     "lab": "benchmarks.lab_bench",
     "site": "benchmarks.site_bench",
 }

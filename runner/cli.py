@@ -20,11 +20,13 @@ from runner.chapters import find_chapters
 from runner.lab.base import Lab, LabError
 from runner.model import Chapter
 from runner.notation import NotationError, parse_chapter
-from runner.records import ChapterRun, ResultsError, chapter_hash
+from runner.records import ChapterRecord, ChapterRun, ResultsError, chapter_hash
 from runner.run.execute import RunContext, run_chapter
+from runner.run.home import clean_stale_homes
 from runner.run.junit import write_junit
 from runner.run.report import Reporter
-from runner.store import ResultStore
+from runner.run.tracking import clean_stale as clean_stale_sessions
+from runner.store import ResultStore, writable_problem
 from runner.version import runner_version
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
@@ -33,9 +35,13 @@ EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 class Interrupted(BaseException):
     """SIGTERM/SIGHUP, turned into an exception so that every `finally` (lab teardown) runs."""
 
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
 
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
-    raise Interrupted(signal.Signals(signum).name)
+    raise Interrupted(signum)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,8 +61,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return verify(options)
     except (KeyboardInterrupt, Interrupted) as exc:
-        print(f"\ninterrupted ({exc or 'Ctrl-C'}); the lab was torn down", file=sys.stderr)
-        return 130
+        # The shell's convention: 128 + the signal's number (130 Ctrl-C, 143 SIGTERM).
+        signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        print(
+            f"\ninterrupted ({name}): sessions ended, lab removed, nothing of this run recorded",
+            file=sys.stderr,
+        )
+        return 128 + signum
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -108,20 +120,37 @@ def verify(options: argparse.Namespace) -> int:
             reporter.error(f"{exc}\n(fix the notation; the reference is NOTATION.md)")
             return EXIT_ERROR
         if not chapter.blocks:
-            continue  # prose only: nothing to verify, nothing to record
+            reporter.note(f"{path}: no console block, nothing to verify")
+            continue  # nothing to record either
         store = ResultStore.for_chapter(path, options.results)
         planned.append(
             Planned(path, chapter, store, store.key(path), _lab_key(chapter, options.provider))
         )
+    # Then what can be checked of where results go, before any lab starts.
+    problem = writable_problem(
+        [item.store.folder for item in planned], options.junit, options.results
+    )
+    if problem is not None:
+        reporter.error(problem)
+        return EXIT_ERROR
+    for leftover in [*clean_stale_homes(), *clean_stale_sessions()]:
+        reporter.note(f"removed what a killed run left: {leftover}")
     version = runner_version()
     runs: list[ChapterRun] = []
     failed = False
+    unsaved = False
     for item in planned:
         try:
             record = item.store.load(item.key)
         except ResultsError as exc:
-            reporter.error(str(exc))
-            return EXIT_ERROR
+            what = str(exc).split("; delete the file")[0]
+            try:
+                aside = item.store.set_aside(item.key)
+            except OSError as move:
+                reporter.error(f"{what}; it could not be moved aside ({move}): remove it")
+                return EXIT_ERROR
+            reporter.error(f"{what}; moved aside to {aside}; the chapter runs as if never run")
+            record = ChapterRecord()
         passing = record.passing
         if (
             not options.force
@@ -140,12 +169,25 @@ def verify(options: argparse.Namespace) -> int:
             return EXIT_ERROR
         finally:
             reporter.stop()
-        item.store.save(run)
         runs.append(run)
         reporter.chapter_done(item.key, item.path, run)
         failed = failed or run.status != "passed"
+        try:
+            item.store.save(run)
+        except (OSError, ResultsError) as exc:
+            # The verdict above stands; what could not be kept is said, and the run exits 2.
+            reporter.error(f"{item.path}: the results could not be written: {exc}")
+            unsaved = True
     if options.junit:
-        write_junit(options.junit, runs)
+        try:
+            write_junit(options.junit, runs)
+        except OSError as exc:
+            reporter.error(f"the JUnit report could not be written to {options.junit}: {exc}")
+            unsaved = True
+    if not planned:
+        reporter.note("nothing to verify")
+    if unsaved:
+        return EXIT_ERROR
     return EXIT_FAILED if failed else EXIT_OK
 
 

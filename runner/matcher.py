@@ -9,6 +9,8 @@ run of blanks. Captured values flow from line to line, and from command to comma
 from __future__ import annotations
 
 import difflib
+import time
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -24,13 +26,27 @@ class MatchResult:
     diff: str = ""  # readable, when not ok
 
 
+REGEX_TIMEOUT = 2.0  # seconds of matching per command: an author's pattern may backtrack
+MAX_DIFF_LINES = 200  # printed and stored; more says how many were left out
+DIFF_WINDOW = 2000  # actual lines compared around the first difference
+
+
+class _TooSlow(Exception):
+    def __init__(self, line: str) -> None:
+        super().__init__(line)
+        self.line = line
+
+
 def _is_ellipsis(line: str) -> bool:
     return line.strip() == "..."
 
 
 class _Solver:
-    def __init__(self, expected: Sequence[str], actual: Sequence[str], rest: bool) -> None:
+    def __init__(
+        self, expected: Sequence[str], actual: Sequence[str], rest: bool, time_limit: float
+    ) -> None:
         self.expected = expected
+        self.deadline = time.monotonic() + time_limit
         self.actual = actual
         self.rest = rest  # more actual lines may follow the last expected one (a prefix match)
         self.cache: dict[
@@ -57,7 +73,11 @@ class _Solver:
             if j >= len(self.actual) or self.budget < 0:
                 return None
             regex, groups = self._regex(i, caps)
-            found = regex.fullmatch(self.actual[j])
+            try:
+                left = max(0.001, self.deadline - time.monotonic())
+                found = regex.fullmatch(self.actual[j], timeout=left)
+            except TimeoutError:
+                raise _TooSlow(self.expected[i]) from None
             if found is None:
                 return None
             if groups:
@@ -92,16 +112,28 @@ def match(
     known: Mapping[str, str] | None = None,
     *,
     order_any: bool = False,
+    time_limit: float = REGEX_TIMEOUT,
 ) -> MatchResult:
-    """Match normalised `actual` output against the `expected` lines."""
+    """Match normalised `actual` output against the `expected` lines.
+
+    Matching gives up after `time_limit` seconds (a pathological regular expression) and
+    fails, naming the line."""
     known = dict(known or {})
     lines = _split(actual)
-    if order_any:
-        return _match_any_order(expected, lines, known)
-    solver = _Solver(expected, lines, rest=False)
-    solved = solver.solve(0, 0, known)
+    try:
+        if order_any:
+            return _match_any_order(expected, lines, known, time_limit)
+        solver = _Solver(expected, lines, rest=False, time_limit=time_limit)
+        solved = solver.solve(0, 0, known)
+    except _TooSlow as exc:
+        return MatchResult(
+            False,
+            diff=f"matching gave up after {time_limit:g} s (of processor time) on the "
+            f"expected line {exc.line!r}: its regular expression backtracks too much on "
+            "this output; make it more specific (e.g. no nested repetition such as `(a|aa)+`)",
+        )
     if solved is None:
-        diff = render_diff(expected, lines, known)
+        diff = render_diff(expected, lines, known, time_limit)
         if solver.budget < 0:
             diff = "(the search for a match gave up: too many ways to place `...`)\n" + diff
         return MatchResult(False, diff=diff)
@@ -117,14 +149,19 @@ def match_prefix(
 
     `actual` holds complete lines only: a line still being written is not yet evidence."""
     lines = _split(actual)
-    return _Solver(expected, lines, rest=True).solve(0, 0, dict(known or {})) is not None
+    solver = _Solver(expected, lines, rest=True, time_limit=REGEX_TIMEOUT)
+    try:
+        return solver.solve(0, 0, dict(known or {})) is not None
+    except _TooSlow:
+        return False  # not due yet; the command's own match says why
 
 
 def _match_any_order(
-    expected: Sequence[str], lines: list[str], known: dict[str, str]
+    expected: Sequence[str], lines: list[str], known: dict[str, str], time_limit: float
 ) -> MatchResult:
     used: set[int] = set()
     caps = dict(known)
+    deadline = time.monotonic() + time_limit
     for line in expected:
         if _is_ellipsis(line):
             continue
@@ -132,7 +169,10 @@ def _match_any_order(
         for j, actual in enumerate(lines):
             if j in used:
                 continue
-            found = regex.fullmatch(actual)
+            try:
+                found = regex.fullmatch(actual, timeout=max(0.001, deadline - time.monotonic()))
+            except TimeoutError:
+                raise _TooSlow(line) from None
             if found:
                 used.add(j)
                 caps.update({name: found.group(g) for g, name in groups.items()})
@@ -153,21 +193,48 @@ def _any_order_diff(lines: list[str], used: set[int], missing: str | None) -> st
     for j, line in enumerate(lines):
         if j not in used:
             out.append(f"+ not expected: {line}")
-    return "\n".join(out)
+    return _cap_diff(out)
 
 
-def render_diff(expected: Sequence[str], actual: Sequence[str], known: Mapping[str, str]) -> str:
-    """A unified diff in which expected lines that did match show as the actual text."""
+def _cap_diff(lines: list[str]) -> str:
+    if len(lines) <= MAX_DIFF_LINES:
+        return "\n".join(lines)
+    left = len(lines) - MAX_DIFF_LINES
+    return "\n".join(
+        [*lines[:MAX_DIFF_LINES], f"[… {left} more lines of diff not shown (at most "
+         f"{MAX_DIFF_LINES} are) …]"]
+    )  # fmt: skip
+
+
+def render_diff(
+    expected: Sequence[str],
+    actual: Sequence[str],
+    known: Mapping[str, str],
+    time_limit: float = REGEX_TIMEOUT,
+) -> str:
+    """A unified diff in which expected lines that did match show as the actual text.
+
+    Bounded: at most DIFF_WINDOW lines around the first difference are compared, and at most
+    MAX_DIFF_LINES lines of diff are returned, whatever the size of the output."""
     rendered: list[str] = []
     caps = dict(known)
     j = 0
     pending = False
+    deadline = time.monotonic() + time_limit
+
+    def fits(regex: Pattern, k: int) -> bool:
+        try:
+            left = max(0.001, deadline - time.monotonic())
+            return regex.fullmatch(actual[k], timeout=left) is not None
+        except TimeoutError:
+            return False
+
     for n, line in enumerate(expected):
         if _is_ellipsis(line):
             pending = True
             continue
         regex, groups = compile_line(line, caps)
-        hit = next((k for k in range(j, len(actual)) if regex.fullmatch(actual[k])), None)
+        hit = next((k for k in range(j, len(actual)) if fits(regex, k)), None)
         if hit is None:
             if pending:
                 # Let `...` stand for what leaves as many actual lines as expected ones remain.
@@ -187,6 +254,96 @@ def render_diff(expected: Sequence[str], actual: Sequence[str], known: Mapping[s
         pending = False
     if pending:
         rendered += actual[j:]
-    diff = difflib.unified_diff(rendered, list(actual), "expected", "actual", lineterm="", n=3)
-    text = "\n".join(diff)
-    return text or "(the output differs only in ways the diff cannot show)"
+    return _bounded_diff(rendered, list(actual))
+
+
+def _bounded_diff(rendered: list[str], actual: list[str]) -> str:
+    # Common head and tail are cheap to skip; difflib is then given a bounded window.
+    head = 0
+    while head < min(len(rendered), len(actual)) and rendered[head] == actual[head]:
+        head += 1
+    tail = 0
+    while (
+        tail < min(len(rendered), len(actual)) - head and rendered[-1 - tail] == actual[-1 - tail]
+    ):
+        tail += 1
+    start = max(0, head - 3)
+    a = rendered[start : len(rendered) - max(0, tail - 3)]
+    b = actual[start : len(actual) - max(0, tail - 3)]
+    notes = []
+    if len(a) > DIFF_WINDOW or len(b) > DIFF_WINDOW:
+        notes.append(
+            f"(compared: {DIFF_WINDOW} lines from line {start + 1}; expected has "
+            f"{len(rendered)} lines, the output {len(actual)})"
+        )
+        a, b = a[:DIFF_WINDOW], b[:DIFF_WINDOW]
+    lines = list(difflib.unified_diff(a, b, "expected", "actual", lineterm="", n=3))
+    if not lines:
+        return "(the output differs only in ways the diff cannot show)"
+    # Hunk headers count from the window: put them back in the output's numbering.
+    if start:
+        lines = [_shift_hunk(line, start) for line in lines]
+    return _cap_diff(notes + _explain_lookalikes(lines))
+
+
+def _shift_hunk(line: str, offset: int) -> str:
+    if not line.startswith("@@ "):
+        return line
+    parts = line.split(" ")
+    for i in (1, 2):
+        sign, rest = parts[i][0], parts[i][1:]
+        first, _, count = rest.partition(",")
+        parts[i] = f"{sign}{int(first) + offset}" + (f",{count}" if count else "")
+    return " ".join(parts)
+
+
+def _code_points(text: str) -> str:
+    return " ".join(f"U+{ord(ch):04X}" for ch in text)
+
+
+def _explain_lookalikes(lines: list[str]) -> list[str]:
+    """Lines that look the same but differ in code points (NFC/NFD, no-break spaces,
+    invisible characters): show which code points differ."""
+    out: list[str] = []
+    removed: list[str] = []
+    added: list[str] = []
+
+    def flush() -> None:
+        for old, new in zip(removed, added, strict=False):
+            if old != new and _looks_same(old, new):
+                i = 0
+                while i < min(len(old), len(new)) and old[i] == new[i]:
+                    i += 1
+                k = 0
+                while k < min(len(old), len(new)) - i and old[-1 - k] == new[-1 - k]:
+                    k += 1
+                out.append(
+                    f"  (these lines look alike but differ at column {i + 1}: expected "
+                    f"{_code_points(old[i : len(old) - k]) or 'nothing'}, actual "
+                    f"{_code_points(new[i : len(new) - k]) or 'nothing'})"
+                )
+        removed.clear()
+        added.clear()
+
+    for line in lines:
+        if line.startswith("-") and not line.startswith("---"):
+            if added:
+                flush()
+            removed.append(line[1:])
+        elif line.startswith("+") and not line.startswith("+++"):
+            added.append(line[1:])
+        else:
+            flush()
+        out.append(line)
+    flush()
+    return out
+
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+
+
+def _looks_same(a: str, b: str) -> bool:
+    def shape(text: str) -> str:
+        return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+
+    return shape(a) == shape(b)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -65,6 +66,10 @@ class LabInfo:
     kernel: str = ""
     capabilities: dict[str, bool] = field(default_factory=dict)
     stands_in_for: dict[str, str] = field(default_factory=dict)  # node -> driver asked for
+    # What the sessions ran, for readers to compare with their own machine (runner.run.host).
+    client_version: str | None = None  # `docker --version`
+    machine_version: str | None = None  # `docker-machine --version`
+    host_os: str = ""  # the verifying machine's PRETTY_NAME
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,26 @@ class ChapterRun:
 class ChapterRecord:
     passing: ChapterRun | None = None
     latest: ChapterRun | None = None  # only kept when it did not pass
+
+
+HOST_NAME_MAX = 64  # Linux: a node's UTS host name is its name
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?")  # a host name: 64
+
+
+def node_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a lab node (a Linux host name), or None. The one rule, for the
+    front matter (checked before any run) and for the lab's `docker-machine create`."""
+    if not name:
+        return "a node needs a name"
+    if len(name) > HOST_NAME_MAX:
+        return f"at most {HOST_NAME_MAX} characters (this one has {len(name)})"
+    for label in name.split("."):
+        if not _LABEL.fullmatch(label):
+            return (
+                "letters, digits and '-' in parts separated by single dots; each part starts "
+                "and ends with a letter or digit (a host name)"
+            )
+    return None
 
 
 def merge_spans(spans: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
@@ -153,6 +178,8 @@ def record_to_json(record: ChapterRecord) -> str:
 def record_from_json(text: str, origin: str = "<results>") -> ChapterRecord:
     try:
         data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON {type(data).__name__}, not an object")
         if data.get("schema") != SCHEMA:
             raise ValueError(f"schema {data.get('schema')!r}, expected {SCHEMA}")
         return ChapterRecord(

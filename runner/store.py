@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.records import ChapterRecord, ChapterRun, record_from_json, record_to_json
+from runner.records import (
+    ChapterRecord,
+    ChapterRun,
+    ResultsError,
+    record_from_json,
+    record_to_json,
+)
 
 
 def find_project_root(start: Path) -> Path | None:
@@ -47,10 +54,18 @@ class ResultStore:
         return self.folder / (key + ".json")
 
     def load(self, key: str) -> ChapterRecord:
+        """The stored record; ResultsError (naming the file) when it cannot be read."""
         path = self.file(key)
         if not path.exists():
             return ChapterRecord()
-        return record_from_json(path.read_text(encoding="utf-8"), str(path))
+        return _read(path)
+
+    def set_aside(self, key: str) -> Path:
+        """Rename an unreadable results file out of the way (kept, never deleted)."""
+        path = self.file(key)
+        aside = path.with_name(f"{path.name}.unreadable-{time.strftime('%Y%m%dT%H%M%S')}")
+        os.replace(path, aside)
+        return aside
 
     def save(self, run: ChapterRun) -> ChapterRecord:
         """Record a run; a failed one never replaces the last passing one."""
@@ -69,8 +84,56 @@ class ResultStore:
             return out
         for path in sorted(self.folder.rglob("*.json")):
             key = path.relative_to(self.folder).as_posix()[: -len(".json")]
-            out[key] = record_from_json(path.read_text(encoding="utf-8"), str(path))
+            out[key] = _read(path)
         return out
+
+
+def _read(path: Path) -> ChapterRecord:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultsError(
+            f"{path}: unreadable results ({exc}); delete the file and run the chapter again"
+        ) from exc
+    return record_from_json(text, str(path))
+
+
+def _probe(folder: Path) -> str | None:
+    """Why no file can be written in `folder` (tried for real), or None."""
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a folder"
+    try:
+        fd, tmp = tempfile.mkstemp(dir=existing, prefix=".write-probe-")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        return f"cannot write in {existing}: {exc.strerror or exc}"
+    return None
+
+
+def writable_problem(
+    folders: list[Path], junit: Path | None, results: Path | None = None
+) -> str | None:
+    """What keeps results (or the JUnit report) from being written, checked before any lab
+    starts; None when nothing does. A full disk can only show at the end."""
+    if results is not None and results.exists() and not results.is_dir():
+        return f"--results {results}: is a file; give a folder"
+    for folder in dict.fromkeys(folders):
+        if folder.exists() and not folder.is_dir():
+            return f"the results folder {folder} is a file; give a folder (--results)"
+        problem = _probe(folder)
+        if problem is not None:
+            return f"results cannot be written to {folder}: {problem} (fix it, or --results DIR)"
+    if junit is not None:
+        if junit.is_dir():
+            return f"--junit {junit}: is a folder; give a file name"
+        problem = _probe(junit.parent)
+        if problem is not None:
+            return f"--junit {junit}: {problem}"
+    return None
 
 
 def atomic_write(path: Path, text: str, *, make_parents: bool = True, durable: bool = True) -> None:

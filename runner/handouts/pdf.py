@@ -15,7 +15,7 @@ from jinja2 import (
 )
 
 from runner.handouts.content import Handout, wrap
-from runner.publish import french
+from runner.publish import french, typography
 
 
 def make_env(custom_dir: Path | None = None) -> Environment:
@@ -28,12 +28,15 @@ def make_env(custom_dir: Path | None = None) -> Environment:
 
 def html(env: Environment, title: str, handouts: list[Handout], booklet: bool) -> str:
     css = env.get_template("handout.css").render()
-    return env.get_template("handout.html").render(
-        title=title,
-        handouts=handouts,
-        booklet=booklet,
-        css=css,
-        generated=french.date_fr(datetime.now(UTC).isoformat(), with_time=False),
+    # French spacing in the text, never in the transcripts (pre) or the CSS (style).
+    return typography.french_html(
+        env.get_template("handout.html").render(
+            title=title,
+            handouts=handouts,
+            booklet=booklet,
+            css=css,
+            generated=french.date_fr(datetime.now(UTC).isoformat(), with_time=False),
+        )
     )
 
 

@@ -1,8 +1,8 @@
 """`python -m runner lab up|down|status|census`: a lab by hand, and the machine's lab census.
 
     lab up [NODE...] [--nodes N]   a lab kept until `lab down`; prints the lines to eval
-    lab down [LAB...] [--all]      labs made by hand and stale ones (or those named; --all:
-                                   also labs of runs still going)
+    lab down [LAB...] [--all]      stale labs (their maker died), and the labs named;
+                                   --all: every lab, also those of runs still going
     lab status                     every lab, its nodes and their state
     lab census                     every lab resource on the machine; exit 0 only if none
 
@@ -29,6 +29,8 @@ from runner.lab.state import (
     load_nodes,
     owner_alive,
 )
+from runner.run.home import clean_stale_homes
+from runner.run.tracking import clean_stale as clean_stale_sessions
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,9 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="create a lab kept until `lab down`")
     up.add_argument("names", nargs="*", help="node names (default: node-01..node-N)")
     up.add_argument("--nodes", type=int, default=None, help="number of nodes node-01..")
-    down = sub.add_parser("down", help="remove labs made by hand and stale labs")
-    down.add_argument("labs", nargs="*", help="lab ids (default: every lab no run holds)")
-    down.add_argument("--all", action="store_true", help="also labs held by running runs")
+    down = sub.add_parser("down", help="remove stale labs, and the labs named")
+    down.add_argument("labs", nargs="*", help="lab ids to remove (stale labs always are)")
+    down.add_argument("--all", action="store_true", help="every lab, even of running runs")
     sub.add_parser("status", help="list labs and their nodes")
     sub.add_parser("census", help="list every lab resource; exit 0 only when there is none")
     return p
@@ -66,20 +68,26 @@ def _down(labs: list[str], everything: bool) -> int:
     removed = census_mod.clean_stale()
     for line in removed:
         print(f"removed (stale) {line}")
-    targets = labs or lab_ids()
+    for home in clean_stale_homes():
+        print(f"removed (stale) session home {home}")
+    for group in clean_stale_sessions():
+        print(f"removed (stale) session cgroup {group}")
+    # Without names, only stale labs go: a live lab may be another user's (made by hand).
+    targets = lab_ids() if everything else labs
+    status = 0
     for lab_id in targets:
         if not (ROOT / lab_id).is_dir():
-            if labs:
-                print(f"no lab {lab_id}", file=sys.stderr)
-            continue
-        if owner_alive(LabPaths.of(lab_id)) and not everything and not labs:
-            print(f"kept lab {lab_id}: a run holds it, or it is being made (use --all or name it)")
+            print(f"no lab {lab_id}", file=sys.stderr)
+            status = 1
             continue
         attach(lab_id).down()
         print(f"removed lab {lab_id}")
+    kept = [lab_id for lab_id in lab_ids() if lab_id not in targets]
+    if kept and not labs:
+        print(f"kept live lab(s) {', '.join(kept)}: name one to remove it (or use --all)")
     with global_lock():
         census_mod.tidy_root()
-    return 0
+    return status
 
 
 def _status() -> int:

@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -170,9 +171,14 @@ def ping(node_dir: Path, timeout: float = 1.0) -> bool:
         return False
 
 
-def wait_ready(node: str, node_dir: Path, timeout: float = 30.0) -> None:
+def wait_ready(
+    node: str, node_dir: Path, timeout: float = 30.0, abort: threading.Event | None = None
+) -> None:
+    """Wait for the engine to answer; `abort` (Ctrl-C during lab start) stops waiting."""
     deadline = time.monotonic() + timeout
-    while not ping(node_dir):
+    while not ping(node_dir, timeout=0.2 if abort is not None else 1.0):
+        if abort is not None and abort.is_set():
+            raise EngineError(f"engine of {node}: the lab start was interrupted")
         if time.monotonic() > deadline or exit_status(node_dir) is not None:
             raise EngineError(
                 f"engine of {node} did not answer within {timeout:.0f} s; "

@@ -309,9 +309,20 @@ class NetnsProvider:
         with flocked(paths.lock):
             reserved = [nodes.reserve(paths, lab.state, name, "netns") for name in wanted]
         workers = max(1, min(8, len(reserved)))
-        with ThreadPoolExecutor(workers) as pool:
+        abort = threading.Event()
+        pool = ThreadPoolExecutor(workers)
+        try:
             list(pool.map(lambda n: nodes.provision(paths, lab.state, n), reserved))
-            list(pool.map(lambda n: nodes.finish(paths, n, archive), reserved))
+            list(pool.map(lambda n: nodes.finish(paths, n, archive, abort), reserved))
+        except BaseException:
+            # Ctrl-C: the workers stop waiting for their engines, and we wait for them (a
+            # second Ctrl-C is held meanwhile) so that the teardown after us misses nothing
+            # they were still creating.
+            abort.set()
+            with _signals_deferred():
+                pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         version = engine.version(paths.node_dir(reserved[0].name)) if reserved else None
         if version is None:
             out = subprocess.run(["dockerd", "--version"], capture_output=True, text=True).stdout

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 from dataclasses import replace
 from pathlib import Path
 
 from runner.lab import cgroups, engine, network, tls
 from runner.lab.errors import LabFault
 from runner.lab.state import LabPaths, LabState, NodeState, load_nodes, save_node
+from runner.records import node_name_problem
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-\.]*$")  # docker-machine's ValidateHostName
 HOST_NAME_MAX = 64  # Linux: a node's UTS host name is its machine name
@@ -23,6 +25,10 @@ def name_problem(name: str) -> str | None:
     """Why `name` cannot name a node (docker-machine's message first), or None."""
     if not NAME_RE.match(name):
         return INVALID_NAME
+    problem = node_name_problem(name)
+    if len(name) <= HOST_NAME_MAX and problem is not None:
+        # docker-machine accepts `a..`; the host it makes could not take that name.
+        return f"Invalid hostname specified. A book lab node is a Linux host: {problem}"
     if len(name) > HOST_NAME_MAX:
         # docker-machine itself has no limit; the host a VM would boot could not take it either.
         return (
@@ -117,9 +123,13 @@ def start_engine(paths: LabPaths, lab: LabState, node: NodeState) -> None:
     )
 
 
-def finish(paths: LabPaths, node: NodeState, archive: Path | None) -> None:
+def finish(
+    paths: LabPaths, node: NodeState, archive: Path | None, abort: threading.Event | None = None
+) -> None:
     node_dir = paths.node_dir(node.name)
-    engine.wait_ready(node.name, node_dir)
+    engine.wait_ready(node.name, node_dir, abort=abort)
+    if abort is not None and abort.is_set():
+        return
     if archive is not None:
         engine.load_images(node.name, node_dir, archive)
 

@@ -199,6 +199,19 @@ def owner_alive(paths: LabPaths) -> bool:
         fd = os.open(paths.owner_lock, os.O_RDWR | os.O_CLOEXEC)
     except FileNotFoundError:
         return False
+    except PermissionError:
+        # Another user's lab (the lock is theirs): only its maker's pid can tell. Never call
+        # a lab stale on a guess.
+        state = load_lab(paths)
+        if state is None:
+            return True
+        try:
+            os.kill(state.owner_pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

@@ -2,6 +2,9 @@
 
 `{{ name }}`, `{{ name /REGEX/ }}` and `{{ /REGEX/ }}` are placeholders; anything else between
 `{{` and `}}` (Go templates such as `{{.ID}}` or `{{json .Spec}}`) is literal text.
+
+Expected lines compile with the `regex` package, not `re`: its matching takes a time limit,
+so that an author's catastrophic pattern (`(a|aa)+b`) fails a block instead of hanging the run.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+import regex
 
 _PLACEHOLDER = re.compile(
     r"\{\{\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*)?(?:/(?P<regex>.*?)/\s*)?\}\}"
@@ -119,20 +124,20 @@ def tokenize(line: str, *, allow_anything: bool = True) -> list[Token]:
             pieces += _text_tokens(line[pos : end + 2], allow_anything)
             pos = end + 2
             continue
-        regex = match.group("regex")
-        if regex is not None:
+        body = match.group("regex")
+        if body is not None:
             try:
-                re.compile(regex)
-            except re.error as exc:
-                raise PatternError(f"bad regular expression /{regex}/: {exc}") from exc
-            if "(?P<vb__" in regex:
+                regex.compile(body)
+            except regex.error as exc:
+                raise PatternError(f"bad regular expression /{body}/: {exc}") from exc
+            if "(?P<vb__" in body:
                 raise PatternError("group names starting with vb__ are the runner's own")
-        if match.group("name") in GO_TEMPLATE_WORDS and regex is None:
+        if match.group("name") in GO_TEMPLATE_WORDS and body is None:
             pieces += _text_tokens(line[pos : end + 2], allow_anything)
             pos = end + 2
             continue
         pieces += _text_tokens(line[pos:start], allow_anything)
-        pieces.append(Placeholder(match.group("name"), regex))
+        pieces.append(Placeholder(match.group("name"), body))
         pos = end + 2
 
 
@@ -174,18 +179,18 @@ class LiteralLine:
     def __init__(self, line: str) -> None:
         self.words = _words(line)
 
-    def fullmatch(self, actual: str) -> re.Match[str] | None:
+    def fullmatch(self, actual: str, timeout: float | None = None) -> regex.Match[str] | None:
         return _MATCHED if _words(actual) == self.words else None
 
 
-_MATCHED = re.compile("").fullmatch("")
+_MATCHED = regex.compile("").fullmatch("")
 
 
 def _words(line: str) -> list[str]:
     return [word for word in line.replace("\t", " ").split(" ") if word]
 
 
-Pattern = re.Pattern[str] | LiteralLine
+Pattern = regex.Pattern[str] | LiteralLine
 
 
 def compile_line(line: str, known: Mapping[str, str]) -> tuple[Pattern, dict[str, str]]:
@@ -207,7 +212,7 @@ def compile_line(line: str, known: Mapping[str, str]) -> tuple[Pattern, dict[str
         elif piece.name is None:
             parts.append(f"(?:{piece.regex})")
         elif piece.name in known:
-            parts.append(re.escape(known[piece.name]))
+            parts.append(regex.escape(known[piece.name]))
         elif piece.name in by_name:
             parts.append(f"(?P={by_name[piece.name]})")
         else:
@@ -217,6 +222,6 @@ def compile_line(line: str, known: Mapping[str, str]) -> tuple[Pattern, dict[str
             body = piece.regex if piece.regex is not None else r"\S+"
             parts.append(f"(?P<{group}>{body})")
     try:
-        return re.compile("".join(parts)), groups
-    except re.error as exc:
+        return regex.compile("".join(parts)), groups
+    except regex.error as exc:
         raise PatternError(f"this line does not make a valid pattern: {exc}") from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from runner.records import LabInfo
@@ -12,9 +13,9 @@ _MONTHS = (
 )  # fmt: skip
 
 _PROVIDERS = {
-    "netns": "lab local (netns)",
+    "netns": "laboratoire local",
     "machine": "docker-machine",
-    "none": "sans lab",
+    "none": "sans laboratoire",
 }
 
 
@@ -57,29 +58,55 @@ def provider_fr(lab: LabInfo) -> str:
 
 
 def lab_fr(lab: LabInfo) -> str:
-    """'lab local (...) : node-01, node-02' or 'sans lab'."""
+    """'laboratoire local, 4 nœuds (node-01 à node-04)' or 'sans laboratoire'."""
     text = provider_fr(lab)
-    if lab.nodes:
-        text += " : " + ", ".join(lab.nodes)
+    if len(lab.nodes) > 2:
+        text += f", {len(lab.nodes)} nœuds ({lab.nodes[0]} à {lab.nodes[-1]})"
+    elif lab.nodes:
+        text += f", {plural(len(lab.nodes), 'nœud')} ({' et '.join(lab.nodes)})"
     return text
 
 
+_RELEASE = re.compile(r"v?(\d+(?:\.\d+)*)")
+
+
+def release(version: str | None) -> str | None:
+    """'20.10.24' from '20.10.24+dfsg1' or 'v20.10.24': the part readers recognise."""
+    found = _RELEASE.match(version or "")
+    return found.group(1) if found else (version or None)
+
+
 def engine_fr(lab: LabInfo) -> str:
-    return f"Docker Engine {lab.engine_version}" if lab.engine_version else "sans Docker"
+    version = release(lab.engine_version)
+    return f"Docker {version}" if version else "sans Docker"
+
+
+def client_fr(lab: LabInfo) -> str | None:
+    version = release(lab.client_version)
+    return f"client Docker {version}" if version else None
+
+
+def wait_fr(seconds: float) -> str:
+    """'environ 40 s', 'environ 2 min': a wait as a reader plans for it, never to the tenth."""
+    if seconds < 60:
+        return f"environ {max(5, round(seconds / 5) * 5)} s"
+    minutes = round(seconds / 30) / 2
+    text = f"{minutes:g}".replace(".", ",")
+    return f"environ {text} min"
 
 
 # What a missing lab capability (`requires=`) means for a reader.
 _CAPABILITIES = {
     "ipvs": (
-        "IPVS absent du noyau de la machine de vérification : le routing mesh de Swarm ne "
-        "répond pas sur les ports publiés"
+        "le noyau du laboratoire de vérification n'a pas IPVS, dont le routing mesh de Swarm a "
+        "besoin pour répondre sur les ports publiés (VirtualBox l'a)"
     ),
     "overlay": "réseau overlay (VXLAN) indisponible",
 }
 
 
 def capability_fr(name: str) -> str:
-    return _CAPABILITIES.get(name, f"capacité « {name} » absente du labo de vérification")
+    return _CAPABILITIES.get(name, f"capacité « {name} » absente du laboratoire de vérification")
 
 
 def requires_fr(requires: tuple[str, ...], raw: str) -> str:
@@ -91,6 +118,6 @@ def requires_fr(requires: tuple[str, ...], raw: str) -> str:
 
 def blocked_fr(session: str) -> str:
     return (
-        f"la session « {session} » a été perdue plus tôt dans cette exécution "
+        f"la session « {session} » a été perdue plus tôt dans cette vérification "
         "(voir le bloc en échec) ; ce bloc n'a pas été exécuté"
     )

@@ -7,7 +7,6 @@ knows nothing of Markdown beyond the parsed `Chapter`.
 from __future__ import annotations
 
 import platform
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,6 +18,7 @@ from runner.matcher import match, match_prefix
 from runner.model import KEY_BYTES, Block, Chapter, Command
 from runner.normalise import normalise
 from runner.notation.patterns import PatternError, names_in_command, substitute
+from runner.notation.shellsyntax import LineReader
 from runner.records import (
     BlockResult,
     BlockStatus,
@@ -28,6 +28,9 @@ from runner.records import (
     block_hash,
     chapter_hash,
 )
+from runner.run import host
+from runner.run.home import make_home, remove_home
+from runner.run.output import cap_lines, cap_output
 from runner.run.session import SessionLost, Shell
 
 BACKOFF_START, BACKOFF_MAX = 0.1, 2.0
@@ -54,6 +57,7 @@ class RunContext:
     base_env: dict[str, str]
     progress: Progress = field(default_factory=Progress)
     captures: dict[str, str] = field(default_factory=dict)
+    captured_at: dict[str, str] = field(default_factory=dict)  # name -> file:line
     sessions: dict[str, Shell] = field(default_factory=dict)
     lost: dict[str, str] = field(default_factory=dict)  # session -> why it was lost
 
@@ -62,18 +66,27 @@ def run_chapter(ctx: RunContext) -> ChapterRun:
     started = datetime.now(UTC)
     t0 = time.monotonic()
     results: list[BlockResult] = []
-    with tempfile.TemporaryDirectory(prefix="verify-home-") as home:
-        try:
-            for block in ctx.chapter.blocks:
-                ctx.progress.block(block)
-                result = _run_block(ctx, block, Path(home))
-                ctx.progress.block_done(block, result)
-                results.append(result)
-        finally:
-            for shell in ctx.sessions.values():
-                shell.close()
+    home = make_home()
+    try:
+        for block in ctx.chapter.blocks:
+            ctx.progress.block(block)
+            result = _run_block(ctx, block, home)
+            ctx.progress.block_done(block, result)
+            results.append(result)
+    finally:
+        for shell in ctx.sessions.values():
+            shell.close()
+        remove_home(home)  # after the sessions: nothing of theirs holds it any more
     failed = any(r.status in ("failed", "blocked") for r in results)
     lab_info = ctx.lab.info() if ctx.lab else LabInfo(provider="none", kernel=platform.release())
+    env = {**ctx.base_env, **(ctx.lab.session_env() if ctx.lab else {})}
+    facts = host.tool_versions(env)
+    lab_info = replace(
+        lab_info,
+        client_version=facts.client_version,
+        machine_version=facts.machine_version,
+        host_os=facts.host_os,
+    )
     return ChapterRun(
         chapter=ctx.chapter_key,
         title=ctx.chapter.title,
@@ -189,6 +202,9 @@ def _run_command(ctx: RunContext, block: Block, command: Command, shell: Shell) 
             error=f"{listed} was never captured in this run (the block that captures it was "
             "skipped or failed); the command was not run",
         )
+    unfinished = _unfinished_by(ctx, command, typed)
+    if unfinished is not None:
+        return _command_result(command, typed, "", None, 0.0, error=unfinished)
     expected = [e.text for e in command.expected]
     until = block.options.until
     deadline = time.monotonic() + until if until is not None else None
@@ -200,6 +216,7 @@ def _run_command(ctx: RunContext, block: Block, command: Command, shell: Shell) 
         result = replace(result, attempts=attempts)
         if result.error is None:
             ctx.captures.update(result.captures)
+            ctx.captured_at.update({name: str(command.loc) for name in result.captures})
             return result
         if deadline is None or not shell.alive or time.monotonic() + pause > deadline:
             if deadline is not None:
@@ -219,6 +236,35 @@ def key_due(before_key: Sequence[str], output: str, known: Mapping[str, str]) ->
     """May a command's key be sent: have the lines expected before it all appeared? Complete
     lines only: a line still being written may yet turn out different."""
     return match_prefix(before_key, normalise(output[: output.rfind("\n") + 1]), known)
+
+
+def _unfinished(text: str) -> bool:
+    reader = LineReader()
+    for line in text.split("\n"):
+        reader.feed(line)
+    return reader.unfinished
+
+
+def _unfinished_by(ctx: RunContext, command: Command, typed: str) -> str | None:
+    """A captured value that leaves the command unfinished (an unbalanced quote...) would make
+    bash wait for more until the timeout: say so at once, naming the value."""
+    if typed == command.text or not _unfinished(typed) or _unfinished(command.text):
+        return None
+    culprits = [
+        name
+        for name in dict.fromkeys(names_in_command(command.text))
+        if _unfinished(substitute(command.text, {name: ctx.captures[name]}))
+    ] or list(dict.fromkeys(names_in_command(command.text)))
+    described = "; ".join(
+        f"{{{{ {name} }}}} = {ctx.captures[name]!r}, captured at "
+        f"{ctx.captured_at.get(name, 'an earlier command')}"
+        for name in culprits
+    )
+    return (
+        f"once the captured value is typed in, the command is unfinished for bash (an open "
+        f"quote, bracket or here-document), so bash would wait for more: {described}; the "
+        "command was not run (capture with a narrower pattern, or quote the value)"
+    )
 
 
 def _attempt(
@@ -242,6 +288,8 @@ def _attempt(
         why = (
             f"timed out after {block.options.timeout:g} s" if ran.timed_out else "the shell exited"
         )
+        if ran.note:
+            why += f"; {ran.note}"
         tail = "\n".join(output.splitlines()[-15:]) or "(no output)"
         return _command_result(
             command, typed, output, None, ran.duration, error=f"{why}; last output:\n{tail}"
@@ -293,6 +341,8 @@ def _command_result(
     captures: dict[str, str] | None = None,
     elided: tuple[tuple[int, int], ...] = (),
 ) -> CommandResult:
+    output, elided = cap_output(output, elided)
+    error = cap_lines(error) if error is not None else None
     return CommandResult(
         line=command.loc.line,
         prompt=command.prompt,

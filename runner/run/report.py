@@ -96,6 +96,9 @@ class Reporter:
         for line in extra:
             self.console.print(f"    {escape(line)}")
 
+    def note(self, message: str) -> None:
+        self.console.print(f"[dim]{escape(message)}[/dim]")
+
     def error(self, message: str) -> None:
         self.stop()
         self.console.print(f"[red]error:[/red] {escape(message)}")

@@ -8,6 +8,7 @@ mkdocs.yml:
           report: rapport-verification.md    # the generated report page; "" for none
           report_title: Rapport de vérification
           header: true                       # a status summary under each chapter's title
+          french_spacing: true               # French non-breaking spaces in every page
           enabled: true                      # false: a quick preview, console blocks as written
 
 Its `on_page_markdown` runs early (event priority 50), before plugins at the default priority
@@ -23,8 +24,10 @@ from __future__ import annotations
 
 import logging
 import posixpath
+import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from jinja2 import Environment
 from mkdocs.config import config_options as c
@@ -36,6 +39,7 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from runner.model import Block
+from runner.publish import typography
 from runner.publish.book import Problem, load_chapter, may_have_blocks
 from runner.publish.status import ChapterState
 from runner.site import render, splice
@@ -52,6 +56,59 @@ class VerifiedConfig(Config):  # type: ignore[no-untyped-call]  # mkdocs is unty
     report = c.Type(str, default="rapport-verification.md")
     report_title = c.Type(str, default="Rapport de vérification")
     header = c.Type(bool, default=True)  # the chapter's summary under its title
+    french_spacing = c.Type(bool, default=True)  # non-breaking spaces before : ; ! ? and in « »
+
+
+def english_theme_strings(config: MkDocsConfig) -> list[str]:
+    """Strings the theme would show in English on a French book's pages, and how to fix each.
+    (Material translates its own strings when `theme.language` is `fr`; these two it does not.)"""
+    problems = []
+    if config.theme.name == "material" and config.extra.get("generator") is not False:
+        problems.append(
+            "Material's footer says « Made with Material for MkDocs » in English; set "
+            "`generator: false` under `extra:` (and say it in French in `copyright:`)"
+        )
+    toc = config.mdx_configs.get("toc", {})
+    english = toc.get("permalink_title", "Permanent link") == "Permanent link"
+    if "toc" in config.markdown_extensions and toc.get("permalink") and english:
+        problems.append(
+            "the toc extension titles its anchors « Permanent link »; set "
+            "`permalink_title: Lien permanent vers cette section` under `toc:`"
+        )
+    return problems
+
+
+def source_base(config: MkDocsConfig) -> str | None:
+    """Where a chapter's source shows with line anchors: repo_url + edit_uri, with GitHub's and
+    GitLab's `edit/` page swapped for `blob/` (which takes `#L12`). None when not configured."""
+    if not config.repo_url or not config.edit_uri:
+        return None
+    base = urljoin(config.repo_url.rstrip("/") + "/", config.edit_uri)
+    base = base.replace("/edit/", "/blob/")
+    return base if base.endswith("/") else base + "/"
+
+
+def book_commit(root: Path, watched: tuple[Path, ...] = ()) -> tuple[str | None, bool]:
+    """The book's commit (short), and whether `watched` (the chapters, the results) have
+    uncommitted changes. (None, False) outside a git repository or without git."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", *map(str, watched or [root])],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None, False
+    if head.returncode != 0:
+        return None, False
+    return head.stdout.strip(), bool(dirty.stdout.strip())
 
 
 class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-call]
@@ -70,6 +127,15 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         self.env = render.make_env(Path(custom_dir) if custom_dir else None)
         if CSS not in config.extra_css:
             config.extra_css.append(CSS)
+        if config.theme.name == "material" and config.theme.get("font") is not False:
+            # Material loads Roboto from Google: a workshop room offline gets a broken page,
+            # and every reader's address goes to a third party.
+            log.warning(
+                f"{config.config_file_path}: theme.font makes every page fetch fonts from "
+                "Google; set `font: false` under `theme:` (system fonts, no other host)"
+            )
+        for problem in english_theme_strings(config):
+            log.warning(f"{config.config_file_path}: {problem}")
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
@@ -81,7 +147,8 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         for file in files.documentation_pages():
             if file.abs_src_path is None or file.generated_by:
                 continue
-            text = file.content_string
+            # As the runner reads it: mkdocs drops a byte order mark, the runner refuses it.
+            text = Path(file.abs_src_path).read_bytes().decode("utf-8", errors="replace")
             if not may_have_blocks(text):
                 continue
             loaded = load_chapter(Path(file.abs_src_path), text, self.store)
@@ -101,19 +168,26 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
             report = File.generated(
                 config,
                 self.config.report,
-                content=self._report(problems),
+                content=self._report(problems, config),
                 inclusion=InclusionLevel.NOT_IN_NAV,
             )
             files.append(report)
         return files
 
-    def _report(self, problems: list[str]) -> str:
+    def _report(self, problems: list[str], config: MkDocsConfig) -> str:
         assert self.env is not None
         here = posixpath.dirname(self.config.report) or "."
+        base = source_base(config)
         chapters = [
-            (state, posixpath.relpath(uri, here)) for uri, state in sorted(self.chapters.items())
+            (state, posixpath.relpath(uri, here), f"{base}{uri}" if base else None)
+            for uri, state in sorted(self.chapters.items())
         ]
-        return render.render_report(self.env, self.config.report_title, chapters, problems)
+        root = Path(config.config_file_path).resolve().parent
+        assert self.store is not None
+        watched = (Path(config.docs_dir), self.store.folder)
+        commit, dirty = book_commit(root, watched)
+        context = render.ReportContext(commit=commit, dirty=dirty, source_url=base)
+        return render.render_report(self.env, self.config.report_title, chapters, problems, context)
 
     def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
         wanted = self.config.enabled and self.config.report
@@ -164,15 +238,31 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
 
         header = None
         if self.config.header:
-            header = (splice.header_line(markdown), render.render_header(env, state))
+            report = None
+            if self.config.report:
+                # Page URLs, as the browser resolves them (directory URLs or not).
+                stem = posixpath.splitext(self.config.report)[0]
+                here = posixpath.dirname(page.url) if page.url else ""
+                if config.use_directory_urls:
+                    report = posixpath.relpath(stem, here or ".") + "/"
+                else:
+                    report = posixpath.relpath(stem + ".html", here or ".")
+                report += "#" + render.report_anchor(state.key)
+            header = (splice.header_line(markdown), render.render_header(env, state, report))
         anchor = render.anchor if "attr_list" in config.markdown_extensions else None
         done = splice.splice(markdown, state.chapter.blocks, offset, block_html, header, anchor)
         self.placeholders[page.file.src_uri] = done.placeholders
         return done.markdown
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        if self.config.report and page.file.src_uri == self.config.report:
+            return f'<div class="vb-report">\n{html}\n</div>'  # its tables fit phones
         placeholders = self.placeholders.get(page.file.src_uri)
         return splice.fill_placeholders(html, placeholders) if placeholders else html
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        # The whole page, theme strings and generated text included: French spacing.
+        return typography.french_html(output) if self.config.french_spacing else output
 
     def on_serve(self, server: Any, *, config: MkDocsConfig, builder: Any) -> Any:
         if self.store is not None and self.store.folder.is_dir():

@@ -18,9 +18,9 @@ from jinja2 import (
 )
 
 from runner.model import Block
-from runner.publish import french, transcript
+from runner.publish import french, tables, transcript
 from runner.publish.status import BlockState, ChapterState
-from runner.publish.transcript import Transcript
+from runner.publish.transcript import Piece, Transcript
 from runner.records import ChapterRun
 
 TEMPLATES = "verified"  # the folder a theme's custom_dir overrides, e.g. custom_dir/verified/
@@ -48,8 +48,15 @@ def make_env(custom_dir: Path | None = None) -> Environment:
     env.filters["duration_fr"] = french.duration_fr
     env.filters["lab_fr"] = french.lab_fr
     env.filters["engine_fr"] = french.engine_fr
+    env.filters["client_fr"] = french.client_fr
+    env.filters["release"] = french.release
+    env.filters["wait_fr"] = french.wait_fr
     env.filters["md_cell"] = md_cell
     env.globals["plural"] = french.plural
+    env.globals["chapter_word"] = chapter_word
+    env.globals["block_detail"] = block_detail
+    env.globals["not_run"] = not_run
+    env.globals["captures"] = has_captures
     return env
 
 
@@ -78,6 +85,96 @@ def _linenums(value: str | None) -> int | None:
     return int(first) if first.isdigit() and int(first) > 0 else 1
 
 
+# Waits shorter than these go unsaid: a reader notices nothing.
+CONVERGENCE_WORTH_SAYING = 8.0  # seconds of polling (`until`) before the output appeared
+COMMAND_WORTH_SAYING = 20.0  # seconds a block's commands took
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a block as shown: its text is wrapped, never cut (see verified.css)."""
+
+    kind: str  # cmd, more (a command's continuation), out, expected, head, row, note, key, exit
+    number: int
+    pieces: tuple[Piece, ...] = ()
+    cells: tuple[tuple[Piece, ...], ...] = ()  # head, row: a table's cells, padding kept
+    prompt: str = ""
+    text: str = ""  # note, key, exit
+    highlighted: bool = False
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Output lines the author's `...` stood for, folded behind a toggle inside the <pre>."""
+
+    id: str
+    lines: tuple[Line, ...]
+    kind: str = "fold"
+
+
+def _output_lines(
+    t: Transcript, lines: tuple[str, ...], kind: str, counter: list[int], hl: frozenset[int]
+) -> list[Line]:
+    found = tables.find_table(lines)
+    out: list[Line] = []
+    for at, line in enumerate(lines):
+        counter[0] += 1
+        n = counter[0]
+        if found is not None and at >= found[0]:
+            cells = tuple(t.marked(c) for c in tables.cells(line, found[1]))
+            row = "head" if at == found[0] else "row"
+            out.append(Line(row, n, cells=cells, highlighted=n in hl))
+        else:
+            out.append(Line(kind, n, t.marked(line), highlighted=n in hl))
+    return out
+
+
+def display_lines(view_anchor: str, t: Transcript, hl: frozenset[int]) -> tuple[Line | Fold, ...]:
+    counter = [0]
+    items: list[Line | Fold] = []
+    out_kind = "out" if t.verified else "expected"
+    folds = 0
+    for step in t.steps:
+        for m, pieces in enumerate(step.lines):
+            counter[0] += 1
+            kind, prompt = ("cmd", step.prompt) if m == 0 else ("more", ">")
+            items.append(
+                Line(kind, counter[0], pieces, prompt=prompt, highlighted=counter[0] in hl)
+            )
+        for run in step.output:
+            lines = _output_lines(t, run.lines, out_kind, counter, hl)
+            if run.folded:
+                folds += 1
+                items.append(Fold(f"{view_anchor}-pli-{folds}", tuple(lines)))
+            else:
+                items.extend(lines)
+        if step.unwritten:
+            text = "(suite non reproduite ici)" if step.output else "(sortie non reproduite ici)"
+            items.append(Line("note", 0, text=text))
+        if step.key:
+            items.append(Line("key", 0, text=step.key))
+        if step.status is not None:
+            items.append(Line("exit", 0, text=str(step.status)))
+    return tuple(items)
+
+
+def wait_text(state: BlockState) -> str | None:
+    """A long wait, in the reader's terms, for a block whose run shows it."""
+    shown = state.shown
+    if shown is None or state.kind not in ("verified", "stale"):
+        return None
+    if shown.until is not None and shown.attempts > 1:
+        if shown.duration >= CONVERGENCE_WORTH_SAYING:
+            return (
+                f"la convergence prend {french.wait_fr(shown.duration)} ; si votre sortie "
+                "diffère, patientez puis relancez la commande."
+            )
+        return None
+    if shown.duration >= COMMAND_WORTH_SAYING:
+        return f"ce bloc prend {french.wait_fr(shown.duration)}."
+    return None
+
+
 @dataclass(frozen=True)
 class BlockView:
     """Everything a block template needs."""
@@ -91,6 +188,8 @@ class BlockView:
     hl_lines: frozenset[int]
     linenums: int | None  # the first line's number, when the author asked for numbers
     output_hidden: bool  # output withheld: no passing run of this block to show
+    lines: tuple[Line | Fold, ...] = ()
+    wait: str | None = None  # a long wait, said to readers
 
 
 def anchor(block: Block) -> str:
@@ -105,6 +204,7 @@ def block_view(state: BlockState, passing: ChapterRun | None = None) -> BlockVie
     # A skipped block shows what the author wrote, clearly marked: it was never meant to run.
     shown = transcript.for_state(state, passing, with_output=state.kind == "skipped")
     display = dict(block.options.display)
+    hl = frozenset(_hl_lines(display.get("hl_lines", "")))
     return BlockView(
         anchor=anchor(block),
         number=block.index + 1,
@@ -112,9 +212,11 @@ def block_view(state: BlockState, passing: ChapterRun | None = None) -> BlockVie
         state=state,
         transcript=shown,
         title=display.get("title") or None,
-        hl_lines=frozenset(_hl_lines(display.get("hl_lines", ""))),
+        hl_lines=hl,
         linenums=_linenums(display.get("linenums")),
         output_hidden=state.shown is None and state.kind != "skipped",
+        lines=display_lines(anchor(block), shown, hl),
+        wait=wait_text(state),
     )
 
 
@@ -123,14 +225,85 @@ def render_block(env: Environment, state: BlockState, passing: ChapterRun | None
     return env.get_template(f"{TEMPLATES}/block.html").render(view=view).strip()
 
 
-def render_header(env: Environment, chapter: ChapterState) -> str:
-    return env.get_template(f"{TEMPLATES}/chapter.html").render(chapter=chapter).strip()
+def has_captures(run: ChapterRun) -> bool:
+    """Whether the run captured values that its pages mark as the lab's own."""
+    return any(
+        len(v) >= transcript.MIN_MARKED
+        for b in run.blocks
+        for c in b.commands
+        for v in c.captures.values()
+    )
+
+
+def chapter_word(chapter: ChapterState) -> str:
+    """The report's one-phrase verdict: never « vérifié » while blocks were not run."""
+    if chapter.kind != "verified":
+        return {
+            "stale": "obsolète",
+            "failed": "échec",
+            "unverified": "jamais vérifié",
+            "none": "rien à vérifier",
+        }[chapter.kind]
+    not_run = chapter.count("skipped") + chapter.count("blocked")
+    if not_run:
+        return f"vérifié sauf {french.plural(not_run, 'bloc non exécuté', 'blocs non exécutés')}"
+    return "vérifié"
+
+
+def not_run(chapter: ChapterState) -> list[tuple[str, list[int]]]:
+    """The reasons blocks were not run, each with the numbers of its blocks, as shown."""
+    reasons: dict[str, list[int]] = {}
+    for b in chapter.visible:
+        if b.kind in ("skipped", "blocked"):
+            reasons.setdefault(b.reason or "raison non précisée", []).append(b.block.index + 1)
+    return list(reasons.items())
+
+
+def block_detail(state: BlockState) -> str:
+    """The report's detail for one block, in French where the runner's words allow."""
+    if state.kind in ("skipped", "blocked", "failed"):
+        return state.reason or ""
+    shown = state.shown
+    if shown is not None and shown.until is not None:
+        tries = french.plural(shown.attempts, "essai")
+        return f"attente de la convergence : {tries} (au plus {shown.until:g} s)"
+    return ""
+
+
+def report_anchor(key: str) -> str:
+    """The id of a chapter's section in the report."""
+    return "rapport-" + re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-")
+
+
+def render_header(env: Environment, chapter: ChapterState, report: str | None = None) -> str:
+    """`report`: the URL of this chapter's section in the report, from the chapter's page."""
+    return (
+        env.get_template(f"{TEMPLATES}/chapter.html").render(chapter=chapter, report=report).strip()
+    )
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What the report says about the book as a whole."""
+
+    commit: str | None  # the book's commit when the site was built
+    dirty: bool  # its chapters or results had uncommitted changes
+    source_url: str | None  # repo_url + edit_uri: a chapter file's path appended gives its page
 
 
 def render_report(
-    env: Environment, title: str, chapters: list[tuple[ChapterState, str]], problems: list[str]
+    env: Environment,
+    title: str,
+    chapters: list[tuple[ChapterState, str, str | None]],
+    problems: list[str],
+    context: ReportContext | None = None,
 ) -> str:
-    """The report page's Markdown; `chapters` pairs each chapter with its link from the page."""
+    """The report page's Markdown; `chapters`: each chapter with its link from the page and
+    the URL of its source (None without repo_url/edit_uri)."""
     return env.get_template(f"{TEMPLATES}/report.md").render(
-        title=title, chapters=chapters, problems=problems
+        title=title,
+        chapters=chapters,
+        problems=problems,
+        context=context or ReportContext(None, False, None),
+        anchor=report_anchor,
     )

@@ -156,7 +156,7 @@ def test_go_templates_are_literal_and_captures_feed_commands() -> None:
         ('```console timeout="soon"\n$ true\n```\n', 1, "positive number"),
         ("```console skip\n$ true\n```\n", 1, "skip needs a value"),
         ("```console\n$ true\n^C\n^C\n```\n", 4, "one key"),
-        ("---\nverify: {lab: {nodez: 2}}\n---\n", 2, "unknown key(s) under verify.lab"),
+        ("---\nverify: {lab: {nodez: 2}}\n---\n", 2, "under verify.lab: did you mean `nodes`?"),
         ("---\nverify: [\n---\n", 3, "not valid YAML"),
         ('```console order="random"\n$ true\n```\n', 1, 'only "any"'),
         ("!!! note\n\n    ```console\n    $ true\n    ```\n", 3, "indented container"),

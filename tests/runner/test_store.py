@@ -152,7 +152,7 @@ def test_a_record_without_optional_lists_reads() -> None:
         ("{not json", "Expecting property name"),
         ('{"schema": 1, "passing": {"chapter": "x"}}', "'lab'"),
         ('{"schema": 1, "passing": {"lab": {"provider": "x"}, "colour": 1}}', "colour"),
-        ("[]", "has no attribute"),
+        ("[]", "a JSON list, not an object"),
     ],
 )
 def test_unreadable_results_say_where_and_what_to_do(text: str, says: str) -> None:

@@ -96,13 +96,15 @@ def test_copy_button_copies_commands_only(page: tuple[Browser, str], served: str
     browser, session = page
     _open(browser, session, f"{served}/01-premiers-pas/")
     assert _copy(browser, session, "bloc-3") == (
-        f"docker inspect --format '{{{{.State.Status}}}}' {CID}\ndocker logs web"
-    )  # no prompt, no output, no folded lines: the captured value as the run typed it
+        "docker inspect --format '{{.State.Status}}' <CID>\ndocker logs web"
+    )  # no prompt, no output, no folded lines; the lab's value becomes a placeholder
+    assert CID not in _copy(browser, session, "bloc-2")
     assert _copy(browser, session, "bloc-5") == "docker logs -f web"  # not `^C`
-    # The folded lines open on a click, in place.
-    assert browser.evaluate(session, "document.querySelector('#bloc-3 details').open") is False
-    _click(browser, session, "#bloc-3 details summary")
-    assert browser.evaluate(session, "document.querySelector('#bloc-3 details').open") is True
+    # The folded lines open on a click (or a tap), in place.
+    folded = "getComputedStyle(document.querySelector('#bloc-3 .vb-folded')).display"
+    assert browser.evaluate(session, folded) == "none"
+    _click(browser, session, "#bloc-3 label.vb-l--fold")
+    assert browser.evaluate(session, folded) == "inline"
     # The `<script>` that a command printed is text on the page; it never ran.
     shown = browser.evaluate(session, "document.querySelector('#bloc-4 code').textContent")
     assert '<script>alert("pwned")</script>' in shown

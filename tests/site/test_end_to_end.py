@@ -53,10 +53,11 @@ def test_a_chapter_verified_by_the_runner_is_published(tmp_path: Path) -> None:
     site = build(book, "--strict")
     assert site.status == 0, site.log
     block = block_html(site.page("essai"), 1)
-    assert '<details class="vb-elided"><summary>5 lignes masquées' in block
+    assert 'class="vb-l vb-l--fold" for="bloc-1-pli-1">… 5 lignes masquées' in block
     assert '<span class="go">3</span>' in block  # a line the `...` stood for, from the run
-    assert 'vb-cmd">echo &#34;utilise <span class="vb-capture"' in block
-    assert ">jeton-42</span>" in block and "{{ jeton }}" not in block
+    assert 'vb-cmd">echo &#34;utilise <mark class="vb-capture">jeton-42</mark>' in block
+    assert "{{ jeton }}" not in block
+    assert "echo &#34;utilise &lt;JETON&gt;&#34;" in block  # what the copy button copies
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in block and "<script>alert(1)" not in block
     assert "↳ code de retour 3" in block
     assert "nettoyage-cache" not in site.page("essai")

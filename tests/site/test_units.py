@@ -112,11 +112,11 @@ def test_a_skipped_block_never_shows_the_notation_to_readers() -> None:
     from runner.publish.transcript import readable
 
     values = {"ip": "192.168.99.100"}
-    assert readable("...", values) == "…"
+    assert readable("...", values) is None  # the page says « sortie non reproduite » instead
     assert readable("tcp://{{ ip }}:2376 [..] {{ id /[0-9a-f]{12}/ }}", values) == (
-        "tcp://192.168.99.100:2376 … <id>"
+        "tcp://192.168.99.100:2376 … <ID>"
     )
-    assert readable("ID {{ node }} {{.Name}}", {}) == "ID <node> {{.Name}}"
+    assert readable("ID {{ node }} {{.Name}}", {}) == "ID <NODE> {{.Name}}"
 
 
 def test_keys_in_handouts_read_plainly() -> None:
@@ -129,3 +129,60 @@ def test_keys_in_handouts_read_plainly() -> None:
 
     assert mark("^D") == "[^D : Ctrl+D : fin de saisie]"
     assert mark("^C") == "[^C : Ctrl+C pour interrompre]"
+
+
+def test_french_spacing_of_text_and_html() -> None:
+    from runner.publish.typography import NBSP, NNBSP, french_html, french_spaces
+
+    assert french_spaces("Partie 1 : le cluster ; prêt ! Vraiment ?") == (
+        f"Partie 1{NBSP}: le cluster{NNBSP}; prêt{NNBSP}! Vraiment{NNBSP}?"
+    )
+    assert french_spaces("« bien »  et «mot»") == f"«{NBSP}bien{NBSP}»  et «{NBSP}mot{NBSP}»"
+    # Nothing added where the author wrote no space: times, URLs, Go templates.
+    assert french_spaces("à 12:45 sur http://x.y/?a=1") == "à 12:45 sur http://x.y/?a=1"
+    page = (
+        "<p>Titre : <code>a : b</code> <kbd>?</kbd></p><pre>x ! y</pre><script>a ? b : c</script>"
+    )
+    assert french_html(page) == (
+        f"<p>Titre{NBSP}: <code>a : b</code> <kbd>?</kbd></p><pre>x ! y</pre>"
+        "<script>a ? b : c</script>"
+    )
+    assert french_html('<a title="a : b">x ?</a>') == f'<a title="a : b">x{NNBSP}?</a>'
+
+
+def test_placeholders_are_named_after_captures_and_never_leak_values() -> None:
+    from runner.publish.transcript import Piece, copy_form, lab_only, mark, placeholder
+
+    assert placeholder("jeton_worker") == "<JETON_WORKER>"
+    token = "SWMTKN-1-07k3uyrvm4pp67dx0b8siyj1ut1ebuei2xsln72hzqdap77wyu"
+    values = {"jeton_worker": token, "ip": "192.168.99.100", "n": "1"}
+    line = (
+        Piece("docker swarm join --token "),
+        Piece(token, "jeton_worker"),
+        Piece(" 192.168.99.100:2377"),
+    )
+    assert copy_form(line, values) == "docker swarm join --token <JETON_WORKER> <IP>:2377"
+    pieces = mark(f"To join: {token} at 192.168.99.100, 1 node", values)
+    assert [p.capture for p in pieces if p.capture] == ["jeton_worker", "ip"]  # not "1"
+    assert "".join(p.text for p in pieces) == f"To join: {token} at 192.168.99.100, 1 node"
+    assert lab_only({"leader": "node-02", "ip": "10.0.0.1"}, ("node-01", "node-02")) == {
+        "ip": "10.0.0.1"
+    }
+
+
+def test_docker_tables_are_cut_into_whole_cells() -> None:
+    from runner.publish.tables import cells, find_table
+
+    lines = (
+        "Swarm initialized: current node (abc) is now a manager.",
+        "ID                            HOSTNAME   STATUS    MANAGER STATUS   ENGINE VERSION",
+        "yimngof8omkdw830l8914qk6b *   node-01    Ready     Leader           20.10.24",
+        "abc                           node-02    Ready                      20.10.24",
+    )
+    found = find_table(lines)
+    assert found is not None and found[0] == 1
+    row = cells(lines[2], found[1])
+    assert row[0] == "yimngof8omkdw830l8914qk6b *   " and row[3] == "Leader           "
+    assert "".join(row) == lines[2]  # nothing lost: the cells are the line
+    assert find_table(("Error response from daemon: rpc error: code = Unknown",)) is None
+    assert find_table(("NAME   ID", "a-very-long-name-that-runs-over 1")) is None
