@@ -90,14 +90,6 @@ class Block:
 
 
 @dataclass(frozen=True)
-class Heading:
-    """A `##` to `######` heading: the section the blocks after it sit under."""
-
-    loc: Location
-    text: str
-
-
-@dataclass(frozen=True)
 class LabRequest:
     """What a chapter asks of the lab in its front matter (`verify: {lab: ...}`)."""
 
@@ -114,6 +106,7 @@ class Chapter:
     timeout: float | None  # the chapter's default per-command timeout
     blocks: tuple[Block, ...] = field(default_factory=tuple)
     front_matter: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
-    headings: tuple[Heading, ...] = ()
+    # (line, text) of each `##` to `######` heading: the section the blocks after it sit under
+    headings: tuple[tuple[int, str], ...] = ()
     # The Markdown of the opening paragraphs: between the title and the first section or block.
     intro: tuple[str, ...] = ()

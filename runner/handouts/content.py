@@ -193,9 +193,9 @@ def handout(state: ChapterState) -> Handout:
         if block.options.hidden:
             continue
         section = None
-        for heading in chapter.headings:
-            if heading.loc.line < block.loc.line:
-                section = heading.text
+        for line, text in chapter.headings:
+            if line < block.loc.line:
+                section = text
         shown = for_state(block_state, state.passing, with_output=False)
         lines = [line for step in shown.steps for line in step_lines(step)]
         steps.append(

@@ -8,7 +8,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from runner.model import Block, BlockOptions, Chapter, Command, ExpectLine, Heading, Location
+from runner.model import Block, BlockOptions, Chapter, Command, ExpectLine, Location
 from runner.notation.errors import NotationError
 from runner.notation.frontmatter import split_front_matter
 from runner.notation.options import parse_options
@@ -69,7 +69,7 @@ def parse_chapter(path: Path, text: str | None = None) -> Chapter:
         )
     blocks = _link_nested_shells(blocks)
     _check_names(blocks)
-    headings, intro = _outline(tokens, path)
+    headings, intro = _outline(tokens)
     return Chapter(
         path=path,
         source=text,
@@ -83,10 +83,10 @@ def parse_chapter(path: Path, text: str | None = None) -> Chapter:
     )
 
 
-def _outline(tokens: list[Token], path: Path) -> tuple[tuple[Heading, ...], tuple[str, ...]]:
+def _outline(tokens: list[Token]) -> tuple[tuple[tuple[int, str], ...], tuple[str, ...]]:
     """The chapter's sections (every heading but `#`) and its opening paragraphs (top-level
     ones between its title and its first section or block; `!!!` admonitions left out)."""
-    headings: list[Heading] = []
+    headings: list[tuple[int, str]] = []
     intro: list[str] = []
     seen_title, opening = False, True
     for i, token in enumerate(tokens):
@@ -95,8 +95,7 @@ def _outline(tokens: list[Token], path: Path) -> tuple[tuple[Heading, ...], tupl
                 opening = False
             seen_title = True
             if token.tag != "h1" and token.map is not None:  # block tokens always have a map
-                line = token.map[0] + 1
-                headings.append(Heading(Location(path, line), tokens[i + 1].content.strip()))
+                headings.append((token.map[0] + 1, tokens[i + 1].content.strip()))
         elif token.type == "fence":
             opening = False
         elif opening and token.type == "paragraph_open" and token.level == 0:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.model import Chapter, Heading, LabRequest, Location
+from runner.model import Chapter, LabRequest, Location
 from runner.notation import NotationError, parse_chapter
 from runner.notation.errors import NotationError as Error
 from runner.notation.frontmatter import split_front_matter
@@ -46,11 +46,7 @@ def test_headings_below_the_title_with_their_lines() -> None:
     chapter = parse(
         "---\ntitle: T\n---\n# Titre\n\n## Un  \n\ntexte\n\n### Deux\n\n# Autre titre\n###### Six\n"
     )
-    assert chapter.headings == (
-        Heading(Location(PATH, 6), "Un"),
-        Heading(Location(PATH, 10), "Deux"),
-        Heading(Location(PATH, 13), "Six"),
-    )
+    assert chapter.headings == ((6, "Un"), (10, "Deux"), (13, "Six"))
 
 
 def test_opening_paragraphs_stop_at_the_first_section() -> None:
@@ -88,7 +84,7 @@ def test_chapter_keeps_its_source_path_and_front_matter() -> None:
 
 def test_crlf_chapters_keep_their_lines() -> None:
     chapter = parse("---\r\ntitle: T\r\n---\r\n# T\r\n\r\n## S\r\n```console\r\n$ true\r\n```\r\n")
-    assert chapter.headings == (Heading(Location(PATH, 6), "S"),)
+    assert chapter.headings == ((6, "S"),)
     assert chapter.blocks[0].loc.line == 7
 
 
