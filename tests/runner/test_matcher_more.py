@@ -146,6 +146,15 @@ def test_a_non_breaking_space_is_no_blank() -> None:
 def test_diff_searches_forward_only() -> None:
     diff = render_diff(["a", "b", "a"], ["a", "b", "c"], {})
     assert diff.splitlines()[3:] == [" a", " b", "-a", "+c"]
+    # An earlier line would match the last expected one: it is not taken again.
+    diff = render_diff(["a [..]", "b", "a [..]"], ["a 1", "b", "c"], {})
+    assert diff.splitlines()[3:] == [" a 1", " b", "-a [..]", "+c"]
+
+
+def test_an_ellipsis_never_goes_back() -> None:
+    assert not match_prefix(["a", "...", "a"], "a")
+    assert not match(["a", "...", "a", "..."], "a").ok
+    assert match(["a", "...", "a", "..."], "a\na").ok
 
 
 def test_diff_gives_an_unmatched_ellipsis_what_the_remaining_lines_leave() -> None:

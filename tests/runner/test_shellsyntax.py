@@ -44,6 +44,9 @@ def state(*lines: str) -> State:
         (['echo "$(date "a'], (['"', "(", '"'], [], [], False)),
         (['echo "a$b(c" d'], DONE),  # `$b(` is no command substitution
         (['echo "\\$(x"'], DONE),
+        (['echo "\\"" \'x'], (["'"], [], [], False)),  # an escaped quote inside quotes
+        (['echo "$()"'], DONE),
+        (["echo \\\"'"], (["'"], [], [], False)),  # an escaped quote, then a real one
         # subshells
         (["(cd /tmp; ls)"], DONE),
         (["(cd /tmp"], (["("], [], [], False)),
@@ -79,6 +82,8 @@ def state(*lines: str) -> State:
         (["cat <<EOF", "\tEOF"], ([], [], [("EOF", False)], False)),
         (["cat <<-EOF", "\tline", "\t\tEOF"], DONE),
         (["cat <<-EOF", "EOF\t"], ([], [], [("EOF", True)], False)),
+        (["cat <<-EOF", "  EOF"], ([], [], [("EOF", True)], False)),  # tabs only, no spaces
+        (["cat <<-EOF", "\tXEOF"], ([], [], [("EOF", True)], False)),
         (["cat << 'A B'", "A B"], DONE),
         (['cat <<"END" | wc -l', "x", "END"], DONE),
         (["cat <<\\STOP", "STOP"], DONE),
