@@ -1,6 +1,6 @@
-"""Run the benchmarks: the runner, output sizes, the lab, the site.
+"""Run the benchmarks: the runner, output sizes, the lab, the site, authors and CI.
 
-`python -m benchmarks [runner|output|lab|site]`."""
+`python -m benchmarks [runner|output|lab|site|authoring]`."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ SUITES = {
     "output": "benchmarks.output_bench",
     "lab": "benchmarks.lab_bench",
     "site": "benchmarks.site_bench",
+    "authoring": "benchmarks.authoring_bench",
 }
 
 

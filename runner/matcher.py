@@ -1,6 +1,7 @@
 """Match actual output against expected lines written in the notation (pure: no I/O).
 
-Expected lines may hold `...` (zero or more lines), `[..]` (any text within a line) and
+Expected lines may hold `...` (zero or more lines), `LINE {{ * }}` (zero or more lines of
+LINE's shape), `[..]` (any text within a line) and
 placeholders (`{{ name }}`, `{{ name /REGEX/ }}`, `{{ /REGEX/ }}`). A run of blanks matches any
 run of blanks. Captured values flow from line to line, and from command to command through
 `known`.
@@ -14,7 +15,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from runner.notation.patterns import Pattern, compile_line
+from runner.notation.patterns import Pattern, compile_line, split_repeat
 from runner.records import merge_spans
 
 
@@ -41,6 +42,17 @@ def _is_ellipsis(line: str) -> bool:
     return line.strip() == "..."
 
 
+def _is_repeat(line: str) -> bool:
+    return split_repeat(line)[1]
+
+
+def _compile(line: str, caps: Mapping[str, str]) -> tuple[Pattern, dict[str, str]]:
+    """A repeated line's captures are dropped: the parser lets it use only known values."""
+    text, repeated = split_repeat(line)
+    regex, groups = compile_line(text, caps)
+    return regex, ({} if repeated else groups)
+
+
 class _Solver:
     def __init__(
         self, expected: Sequence[str], actual: Sequence[str], rest: bool, time_limit: float
@@ -55,20 +67,23 @@ class _Solver:
         # Backtracking steps, so that pathological input cannot hang us.
         self.budget = 200_000 + 10 * len(actual)
         # After the last `...`, every remaining expected line matches exactly one actual line.
+        self.repeat = [_is_repeat(line) for line in expected]
         last = [n for n, line in enumerate(expected) if _is_ellipsis(line)]
         self.last_ellipsis = last[-1] if last else -1
+        if any(self.repeat[self.last_ellipsis + 1 :]):
+            self.last_ellipsis = -2  # a repeated line after it: the tail has no fixed length
 
     def _regex(self, i: int, caps: dict[str, str]) -> tuple[Pattern, dict[str, str]]:
         key = (i, tuple(sorted(caps.items())))
         if key not in self.cache:
-            self.cache[key] = compile_line(self.expected[i], caps)
+            self.cache[key] = _compile(self.expected[i], caps)
         return self.cache[key]
 
     def solve(
         self, i: int, j: int, caps: dict[str, str]
     ) -> tuple[dict[str, str], list[tuple[int, int]]] | None:
         elided: list[tuple[int, int]] = []
-        while i < len(self.expected) and not _is_ellipsis(self.expected[i]):
+        while i < len(self.expected) and not self.repeat[i] and not _is_ellipsis(self.expected[i]):
             self.budget -= 1
             if j >= len(self.actual) or self.budget < 0:
                 return None
@@ -86,6 +101,26 @@ class _Solver:
             j += 1
         if i == len(self.expected):
             return (caps, elided) if (j == len(self.actual) or self.rest) else None
+        if self.repeat[i]:
+            # As few lines of that shape as possible first, then more.
+            regex, _ = self._regex(i, caps)
+            k = j
+            while True:
+                self.budget -= 1
+                if self.budget < 0:
+                    return None
+                found_rest = self.solve(i + 1, k, caps)
+                if found_rest is not None:
+                    return found_rest[0], elided + found_rest[1]
+                if k >= len(self.actual):
+                    return None
+                try:
+                    left = max(0.001, self.deadline - time.monotonic())
+                    if regex.fullmatch(self.actual[k], timeout=left) is None:
+                        return None
+                except TimeoutError:
+                    raise _TooSlow(self.expected[i]) from None
+                k += 1
         # `...`: as few lines as possible first, then more.
         candidates: range | list[int] = range(j, len(self.actual) + 1)
         if i == self.last_ellipsis and not self.rest:
@@ -162,10 +197,14 @@ def _match_any_order(
     used: set[int] = set()
     caps = dict(known)
     deadline = time.monotonic() + time_limit
-    for line in expected:
+    missing: list[str] = []
+    # Plain lines first (each takes one line, first fit), then repeated lines take the rest.
+    ordered = [e for e in expected if not _is_repeat(e)] + [e for e in expected if _is_repeat(e)]
+    for line in ordered:
         if _is_ellipsis(line):
             continue
-        regex, groups = compile_line(line, caps)
+        regex, groups = _compile(line, caps)
+        repeated = _is_repeat(line)
         for j, actual in enumerate(lines):
             if j in used:
                 continue
@@ -176,20 +215,21 @@ def _match_any_order(
             if found:
                 used.add(j)
                 caps.update({name: found.group(g) for g, name in groups.items()})
-                break
+                if not repeated:
+                    break
         else:
-            return MatchResult(False, diff=_any_order_diff(lines, used, line))
+            if not repeated:
+                missing.append(line)
     extra = [j for j in range(len(lines)) if j not in used]
-    if extra and not any(_is_ellipsis(e) for e in expected):
-        return MatchResult(False, diff=_any_order_diff(lines, used, None))
+    if missing or (extra and not any(_is_ellipsis(e) for e in expected)):
+        return MatchResult(False, diff=_any_order_diff(lines, used, missing))
     spans = merge_spans([(j, j + 1) for j in extra])
     return MatchResult(True, {k: v for k, v in caps.items() if k not in known}, spans)
 
 
-def _any_order_diff(lines: list[str], used: set[int], missing: str | None) -> str:
+def _any_order_diff(lines: list[str], used: set[int], missing: list[str]) -> str:
     out = ["(order=any)"]
-    if missing is not None:
-        out.append(f"- no output line matches: {missing}")
+    out += [f"- no output line matches: {line}" for line in missing]
     for j, line in enumerate(lines):
         if j not in used:
             out.append(f"+ not expected: {line}")
@@ -233,7 +273,12 @@ def render_diff(
         if _is_ellipsis(line):
             pending = True
             continue
-        regex, groups = compile_line(line, caps)
+        regex, groups = _compile(line, caps)
+        if _is_repeat(line):
+            while j < len(actual) and fits(regex, j):
+                rendered.append(actual[j])
+                j += 1
+            continue
         hit = next((k for k in range(j, len(actual)) if fits(regex, k)), None)
         if hit is None:
             if pending:

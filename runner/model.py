@@ -69,6 +69,7 @@ class BlockOptions:
     skip: str | None = None
     requires: tuple[str, ...] = ()
     prompt: str | None = None  # a declared prompt with spaces, e.g. "/ #"
+    unchecked: bool = False  # output neither shown nor checked (only the exit status is)
     display: tuple[tuple[str, str], ...] = ()  # Material's own options (title, linenums, hl_lines)
 
 
@@ -95,6 +96,7 @@ class LabRequest:
 
     nodes: tuple[str, ...] = ()  # created before the chapter starts; empty: an empty lab
     provider: str | None = None  # None: the default provider
+    images: tuple[tuple[str, str], ...] = ()  # (name the text uses, lab image), tagged on nodes
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ class Chapter:
     lab: LabRequest | None  # None: no lab at all
     timeout: float | None  # the chapter's default per-command timeout
     blocks: tuple[Block, ...] = field(default_factory=tuple)
+    elision: str = "..."  # the line that stands for zero or more lines (`verify.elision`)
     front_matter: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
     # (line, text) of each `##` to `######` heading: the section the blocks after it sit under
     headings: tuple[tuple[int, str], ...] = ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,6 +38,12 @@ class Lab(Protocol):
 
     def info(self) -> LabInfo:
         """Provider, nodes, engine version, kernel: recorded with the results."""
+        ...
+
+    def tag_images(self, names: Mapping[str, str]) -> None:
+        """Tag lab images under the names a chapter's text uses ({"alpine": "busybox"}) on
+        every node, and on every node created later in this lab. Raises LabError for an image
+        the lab does not have."""
         ...
 
     def problems(self) -> list[NodeProblem]:

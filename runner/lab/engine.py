@@ -18,6 +18,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -211,6 +212,20 @@ def load_images(node: str, node_dir: Path, archive: Path) -> None:
         )
     if status != 200 or b'"error' in body:
         raise EngineError(f"loading the lab images into {node} failed: {body[:300]!r}")
+
+
+def tag_image(node: str, node_dir: Path, source: str, target: str) -> bool:
+    """Tag `source` as `target` (`name` or `name:tag`); False if `source` is not there."""
+    repo, _, tag = target.rpartition(":") if ":" in target.rsplit("/", 1)[-1] else (target, "", "")
+    query = urllib.parse.urlencode({"repo": repo, "tag": tag or "latest"})
+    status, body = api(
+        socket_path(node_dir), "POST", f"/images/{urllib.parse.quote(source)}/tag?{query}"
+    )
+    if status == 404:
+        return False
+    if status != 201:
+        raise EngineError(f"tagging {source} as {target} on {node} failed: {body[:300]!r}")
+    return True
 
 
 def pid(node_dir: Path) -> int | None:

@@ -13,6 +13,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from runner.lab.base import Capability, LabError, NodeProblem
@@ -71,6 +72,13 @@ class MachineLab:
             capabilities={k: c.present for k, c in self.capabilities().items()},
             stands_in_for={},
         )
+
+    def tag_images(self, names: Mapping[str, str]) -> None:
+        """Tags on the machines that exist now (nodes a chapter creates later are not tagged:
+        docker-machine has no hook for that)."""
+        for node in self.nodes():
+            for target, source in names.items():
+                self._dm("ssh", node, f"docker tag {source} {target}", check=True)
 
     def problems(self) -> list[NodeProblem]:
         out = []

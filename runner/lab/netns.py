@@ -12,6 +12,7 @@ finally:
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -42,6 +43,7 @@ from runner.lab.state import (
     save_lab,
 )
 from runner.records import LabInfo
+from runner.store import atomic_write
 
 TOOLS = {
     "dockerd": "docker.io",
@@ -150,6 +152,16 @@ class NetnsLab:
             # Only nodes a chapter created with `-d DRIVER`; the lab's own are plain netns.
             stands_in_for={n.name: n.driver for n in found if n.driver != "netns"},
         )
+
+    def tag_images(self, names: Mapping[str, str]) -> None:
+        with flocked(self.paths.lock):
+            atomic_write(self.paths.image_names, json.dumps(dict(names), sort_keys=True))
+            running = [n for n in load_nodes(self.paths) if n.desired == "running"]
+        try:
+            for node in running:
+                nodes.tag_images(self.paths, node, dict(names))
+        except LabFault as exc:
+            raise LabError(str(exc)) from exc
 
     def problems(self) -> list[NodeProblem]:
         out = []

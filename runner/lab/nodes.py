@@ -5,13 +5,14 @@ stop, kill, start, remove. The on-disk state under the lab folder is the only tr
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import threading
 from dataclasses import replace
 from pathlib import Path
 
-from runner.lab import cgroups, engine, network, tls
+from runner.lab import cgroups, engine, images, network, tls
 from runner.lab.errors import LabFault
 from runner.lab.state import LabPaths, LabState, NodeState, load_nodes, save_node
 from runner.records import node_name_problem
@@ -132,6 +133,27 @@ def finish(
         return
     if archive is not None:
         engine.load_images(node.name, node_dir, archive)
+        tag_images(paths, node, image_names(paths))
+
+
+def image_names(paths: LabPaths) -> dict[str, str]:
+    """The names the chapter's text uses for lab images (Lab.tag_images), kept with the lab
+    so that nodes the chapter creates later get them too."""
+    try:
+        data = json.loads(paths.image_names.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def tag_images(paths: LabPaths, node: NodeState, names: dict[str, str]) -> None:
+    for target, source in sorted(names.items()):
+        if not engine.tag_image(node.name, paths.node_dir(node.name), source, target):
+            raise engine.EngineError(
+                f"images: {source!r} is not a lab image (the lab has: "
+                f"{', '.join(t for d in images.definitions() for t in d.tags)}); "
+                "see runner/lab/README.md, Images"
+            )
 
 
 def state(paths: LabPaths, node: NodeState) -> str:

@@ -116,6 +116,11 @@ class LabPaths:
     def machine_dir(self, name: str) -> Path:
         return self.storage / "machines" / name
 
+    @property
+    def image_names(self) -> Path:
+        """{name the chapter uses: lab image}, tagged on every node (Lab.tag_images)."""
+        return self.dir / "image-names.json"
+
     def node_dir(self, name: str) -> Path:
         return self.dir / "nodes" / name
 

@@ -9,10 +9,11 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from runner.model import Block, BlockOptions, Chapter, Command, ExpectLine, Location
+from runner.notation.containers import open_containers
 from runner.notation.errors import NotationError
 from runner.notation.frontmatter import split_front_matter
 from runner.notation.options import parse_options
-from runner.notation.patterns import PatternError, Placeholder, tokenize
+from runner.notation.patterns import PatternError, Placeholder, split_repeat, tokenize
 from runner.notation.transcript import finish_command, split_commands
 
 DEFAULT_TIMEOUT = 30.0
@@ -31,17 +32,21 @@ def parse_chapter(path: Path, text: str | None = None) -> Chapter:
             raise NotationError(Location(path, 1), f"not UTF-8 text: {exc}") from exc
     front = split_front_matter(text, path)
     lines = text.splitlines()
-    # Blank the front matter out, so that markdown-it's line numbers are the file's.
-    body = "\n" * front.lines + "\n".join(lines[front.lines :]) + "\n"
+    # Blank the front matter out, so that markdown-it's line numbers are the file's; open
+    # Material's containers (admonitions, tabs), whose fences Material shows.
+    written = lines[front.lines :]
+    opened = open_containers(written)
+    body = "\n" * front.lines + "\n".join(opened) + "\n"
     tokens = _MD.parse(body)
+    # The outline (sections, opening paragraphs) is read from the page as written.
+    plain = tokens if opened == written else _MD.parse("\n" * front.lines + "\n".join(written))
+    _refuse_unseen_fences(tokens, body.split("\n"), path)
     default_timeout = front.timeout or DEFAULT_TIMEOUT
     blocks: list[Block] = []
     title = front.data.get("title") if isinstance(front.data.get("title"), str) else None
     for i, token in enumerate(tokens):
         if title is None and token.type == "heading_open" and token.tag == "h1":
             title = tokens[i + 1].content.strip() or None
-        if token.type == "code_block" and token.map is not None:
-            _refuse_hidden_fences(token.content, token.map[0] + 1, path)
         if token.type != "fence" or token.map is None:
             continue
         language, _, rest = token.info.strip().partition(" ")
@@ -55,7 +60,7 @@ def parse_chapter(path: Path, text: str | None = None) -> Chapter:
         if not raw and options.skip is None:
             raise NotationError(loc, "empty console block: write `$ command` lines, or remove it")
         parsed = [finish_command(r) for r in raw]
-        _check_block(parsed, options)
+        _check_block(parsed, options, front.elision)
         blocks.append(
             Block(
                 index=len(blocks),
@@ -69,7 +74,7 @@ def parse_chapter(path: Path, text: str | None = None) -> Chapter:
         )
     blocks = _link_nested_shells(blocks)
     _check_names(blocks)
-    headings, intro = _outline(tokens)
+    headings, intro = _outline(plain)
     return Chapter(
         path=path,
         source=text,
@@ -78,6 +83,7 @@ def parse_chapter(path: Path, text: str | None = None) -> Chapter:
         timeout=front.timeout,
         blocks=tuple(blocks),
         front_matter=front.data,
+        elision=front.elision,
         headings=headings,
         intro=intro,
     )
@@ -105,23 +111,49 @@ def _outline(tokens: list[Token]) -> tuple[tuple[tuple[int, str], ...], tuple[st
     return tuple(headings), tuple(intro)
 
 
-_INDENTED_FENCE = re.compile(r"\s*(`{3,}|~{3,})\s*console\b")
+# A line that opens a console fence, however written: ```console, ~~~ console, ```{.console}
+# (after quote markers, or a definition list's `:`, which CommonMark does not know).
+_CONSOLE_FENCE = re.compile(
+    r"[ \t>]*(?::[ \t]+)?(`{3,}|~{3,})[ \t]*\{?[ \t]*\.?console\b", re.IGNORECASE
+)
 
 
-def _refuse_hidden_fences(content: str, first_line: int, path: Path) -> None:
-    """CommonMark reads a fence indented under `!!! note` or `=== "Tab"` as indented code, but
-    Material shows it as a code block: it would be published unverified. Say so."""
-    for number, line in enumerate(content.splitlines()):
-        if _INDENTED_FENCE.match(line):
-            raise NotationError(
-                Location(path, first_line + number),
-                "a console block inside an indented container (admonition, content tab) is "
-                "not verified; move it out of the container",
-            )
+def _refuse_unseen_fences(tokens: list[Token], lines: list[str], path: Path) -> None:
+    """A console fence that CommonMark does not see as one (in a paragraph, an HTML block,
+    an indented code block, or written ```{.console}) would be published unverified: refuse
+    it. Fences shown as text inside another fence (a Markdown example) are what they seem."""
+    seen: set[int] = set()
+    inside: set[int] = set()
+    for token in tokens:
+        if token.map is None:
+            continue
+        if token.type == "fence":
+            if token.info.strip().partition(" ")[0] == "console":
+                seen.add(token.map[0])
+            else:
+                inside.update(range(token.map[0] + 1, token.map[1]))
+        elif token.type == "html_block" and token.content.lstrip().startswith("<!--"):
+            inside.update(range(token.map[0], token.map[1]))  # a comment: shown to nobody
+    for number, line in enumerate(lines):
+        if number in seen or number in inside or not _CONSOLE_FENCE.match(line):
+            continue
+        raise NotationError(
+            Location(path, number + 1),
+            "this console block is not seen as a fenced block (it follows a paragraph line "
+            "without a blank line, sits in an HTML block, an indented code block or a "
+            "definition list, or is not written ```console): it would be published "
+            "unverified; put a blank line before it, move it out, or write ```console",
+        )
 
 
-def _check_block(commands: list[Command], options: BlockOptions) -> None:
+def _check_block(commands: list[Command], options: BlockOptions, elision: str) -> None:
     for command in commands:
+        if options.unchecked and command.expected:
+            raise NotationError(
+                command.expected[0].loc,
+                "an `unchecked` block has no expected output (only `[N]`): remove these "
+                "lines, or the option",
+            )
         if options.until is not None and command.key is not None:
             raise NotationError(
                 command.loc,
@@ -129,6 +161,10 @@ def _check_block(commands: list[Command], options: BlockOptions) -> None:
                 "is re-run, a key cannot be; move it to a block of its own",
             )
         for item in command.expected:
+            if split_repeat(item.text)[1] and item.text.strip() in ("...", elision):
+                raise NotationError(
+                    item.loc, "`...` cannot be repeated: it already stands for any lines"
+                )
             try:
                 tokenize(item.text)  # each `/REGEX/` is compiled here; the line when matched
             except PatternError as exc:
@@ -162,6 +198,13 @@ def _check_names(blocks: list[Block]) -> None:
         if not block.verified:
             continue
         for command in block.commands:
+            for piece in tokenize(command.prompt, allow_anything=False):
+                if isinstance(piece, Placeholder) and piece.name and piece.name not in known:
+                    raise NotationError(
+                        command.loc,
+                        f"the prompt uses `{{{{ {piece.name} }}}}`, which no earlier output "
+                        "captures; capture it first (e.g. from `hostname`)",
+                    )
             for number, line in enumerate(command.lines):
                 for piece in tokenize(line, allow_anything=False):
                     if isinstance(piece, Placeholder) and piece.name and piece.name not in known:
@@ -171,6 +214,13 @@ def _check_names(blocks: list[Block]) -> None:
                             "output captures it; capture it in an expected line first",
                         )
             for item in command.expected:
+                repeated = split_repeat(item.text)[1]
+                if repeated and any(name not in known for name in _captures(item)):
+                    raise NotationError(
+                        item.loc,
+                        "a repeated line (`{{ * }}`) cannot capture (which of its lines would "
+                        "it keep?): use `{{ /REGEX/ }}`, or a value captured earlier",
+                    )
                 known.update(_captures(item))
 
 

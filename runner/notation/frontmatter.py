@@ -62,7 +62,7 @@ def _lab_request(value: Any, where: Location) -> LabRequest:
         raise NotationError(
             where, "verify.lab must be a map: {} (an empty lab), {nodes: 4} or {nodes: [a, b]}"
         )
-    _only_known(value, ("nodes", "provider"), "verify.lab", where)
+    _only_known(value, ("nodes", "provider", "images"), "verify.lab", where)
     nodes_value = value.get("nodes", [])
     if isinstance(nodes_value, bool):
         nodes_value = None
@@ -83,12 +83,36 @@ def _lab_request(value: Any, where: Location) -> LabRequest:
     provider = value.get("provider")
     if "provider" in value and not isinstance(provider, str):
         raise NotationError(where, "verify.lab.provider is a name, e.g. netns")
-    return LabRequest(nodes=nodes, provider=provider)
+    return LabRequest(nodes=nodes, provider=provider, images=_images(value.get("images"), where))
+
+
+_IMAGE_NAME = re.compile(r"[a-z0-9][a-z0-9._/-]*(:[\w][\w.-]{0,127})?")
+
+
+def _images(value: object, where: Location) -> tuple[tuple[str, str], ...]:
+    """`images: {alpine: busybox}`: the names the text uses, and the lab images behind them."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise NotationError(where, "verify.lab.images maps names to lab images: {alpine: busybox}")
+    for name in (*value.keys(), *value.values()):
+        if not _IMAGE_NAME.fullmatch(name):
+            raise NotationError(where, f"verify.lab.images: {name!r} is not an image name")
+    return tuple(sorted(value.items()))
+
+
+def _elision(value: Any, where: Location) -> str:
+    if not isinstance(value, str) or not value.strip() or value != value.strip():
+        raise NotationError(where, 'verify.elision is a marker line, e.g. elision: "...snip..."')
+    return value
 
 
 VERIFY_KEYS: tuple[Key, ...] = (
     Key("lab", "a map: {} (an empty lab), {nodes: 4} or {nodes: [a, b]}", _lab_request),
     Key("timeout", "a positive number of seconds", _seconds),
+    Key("elision", 'a marker line, e.g. "...snip..."', _elision),
 )
 OUR_TOP_LEVEL = ("verify",)
 
@@ -108,6 +132,11 @@ class FrontMatter:
     def timeout(self) -> float | None:
         timeout: float | None = self.verify.get("timeout")
         return timeout
+
+    @property
+    def elision(self) -> str:
+        elision: str = self.verify.get("elision", "...")
+        return elision
 
 
 def split_front_matter(text: str, path: Path) -> FrontMatter:

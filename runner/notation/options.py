@@ -19,9 +19,10 @@ _KNOWN = (
     "skip",
     "requires",
     "prompt",
+    "unchecked",
     *DISPLAY_OPTIONS,
 )
-_FLAGS = ("hidden",)
+_FLAGS = ("hidden", "unchecked")
 
 
 def split_options(rest: str, loc: Location) -> list[tuple[str, str | None]]:
@@ -93,6 +94,7 @@ def parse_options(rest: str, loc: Location, default_timeout: float) -> BlockOpti
         until=_seconds("until", values["until"], loc) if "until" in values else None,
         order_any=order == "any",
         hidden="hidden" in values,
+        unchecked="unchecked" in values,
         skip=skip,
         requires=requires,
         prompt=prompt.rstrip() if prompt is not None else None,

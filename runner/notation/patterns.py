@@ -19,6 +19,10 @@ _PLACEHOLDER = re.compile(
     r"\{\{\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*)?(?:/(?P<regex>.*?)/\s*)?\}\}"
 )
 _ELLIPSIS = "[..]"
+# `LINE {{ * }}`: zero or more output lines of LINE's shape (a racy list of one or two tasks).
+_REPEAT = re.compile(r"[ \t]*\{\{[ \t]*\*[ \t]*\}\}[ \t]*\Z")
+# A literal `...` line in a chapter that declares its own elision marker.
+LITERAL_DOTS = r"{{ /\.\.\./ }}"
 _BLANKS = re.compile(r"([ \t]+)")
 # `{{end}}`, `{{else}}`... are Go template actions (docker --format), never placeholders.
 GO_TEMPLATE_WORDS = frozenset(
@@ -139,6 +143,26 @@ def tokenize(line: str, *, allow_anything: bool = True) -> list[Token]:
         pieces += _text_tokens(line[pos:start], allow_anything)
         pieces.append(Placeholder(match.group("name"), body))
         pos = end + 2
+
+
+def split_repeat(line: str) -> tuple[str, bool]:
+    """(the line without its `{{ * }}` marker, whether it had one)."""
+    found = _REPEAT.search(line)
+    if found is None or not line[: found.start()].strip():
+        return line, False
+    return line[: found.start()], True
+
+
+def matcher_line(text: str, elision: str) -> str:
+    """An expected line as the matcher reads it: the chapter's elision marker becomes `...`
+    (and a literal `...` is then plain text)."""
+    if elision == "...":
+        return text
+    if text.strip() == elision:
+        return "..."
+    if text.strip() == "...":
+        return LITERAL_DOTS
+    return text
 
 
 def names_in_command(command: str) -> list[str]:

@@ -11,8 +11,11 @@ from runner.notation.errors import NotationError
 from runner.notation.shellsyntax import LineReader
 
 _OWN_PROMPT = re.compile(r"\$(?: (?P<cmd>.*))?")
-# A nested shell's prompt: a token without spaces, not made only of `#`, then `$ ` or `# `.
-_NESTED_PROMPT = re.compile(r"(?P<prompt>(?=[^\s]*[^\s#$])[^\s]+[$#]) (?P<cmd>.*)")
+# A nested shell's prompt: a token without spaces (but `{{ name }}`, a captured value, may be
+# part of it), not made only of `#`, then `$ ` or `# `.
+_NESTED_PROMPT = re.compile(
+    r"(?P<prompt>(?:\{\{[ \t]*[A-Za-z_]\w*[ \t]*\}\}|[^\s])+[$#]) (?P<cmd>.*)"
+)
 _STATUS = re.compile(r"\[(\d{1,3})\]")
 _KEYS: tuple[Key, ...] = ("^C", "^D")
 
@@ -33,7 +36,7 @@ def match_prompt(line: str, declared: str | None) -> tuple[str, str] | None:
     if own:
         return "$", own.group("cmd") or ""
     nested = _NESTED_PROMPT.fullmatch(line)
-    if nested:
+    if nested and nested.group("prompt").strip("#$"):
         return nested.group("prompt"), nested.group("cmd")
     return None
 

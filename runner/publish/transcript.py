@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from runner.model import Block, Command
-from runner.notation.patterns import PatternError, Placeholder, Text, tokenize
+from runner.notation.patterns import PatternError, Placeholder, Text, split_repeat, tokenize
 from runner.publish.status import BlockState
 from runner.records import BlockResult, ChapterRun, CommandResult, merge_spans
 
@@ -218,6 +218,7 @@ def readable(line: str, values: dict[str, str]) -> str | None:
     which stands for lines the author did not write (the page says so instead)."""
     if line.strip() == "...":
         return None
+    line = split_repeat(line)[0]  # `LINE {{ * }}`: the reader sees LINE
     try:
         pieces = tokenize(line)
     except PatternError:
@@ -272,7 +273,8 @@ def from_source(
         shown = tuple(line for line in output if line is not None)
         steps.append(
             Step(
-                prompt=command.prompt,
+                # A prompt may hold a captured value (`[{{ node }}]$`): the value, or <NODE>.
+                prompt="".join(piece.text for piece in filled(command.prompt, values)),
                 lines=lines,
                 typed="\n".join(copy_form(line, hunted) for line in lines),
                 output=(OutputRun(shown),) if shown else (),

@@ -18,7 +18,9 @@ _AFTER_OPEN = re.compile(r"«[ \u00a0\u202f]*")
 _BEFORE_CLOSE = re.compile(r"[ \u00a0\u202f]*»")
 
 
-_NEEDS = re.compile(r"[:;!?«»]")
+_NEEDS = re.compile(r"[:;!?«»]|\d [a-zA-Z%]")
+# A number and its unit stay on one line: « 40 s », « 250 ms », « 2 min », « 512 Mo ».
+_UNIT = re.compile(r"(?<=\d) (?=(?:ms|s|min|h|Ko|Mo|Go|Kio|Mio|Gio|%)(?![\w-]))")
 
 
 def french_spaces(text: str) -> str:
@@ -26,6 +28,7 @@ def french_spaces(text: str) -> str:
     is added where the author wrote none: `12:45`, `http://`); « » always get one inside."""
     if not _NEEDS.search(text):
         return text  # most text between two tags: nothing to do, and pages are long
+    text = _UNIT.sub(NBSP, text)
     text = _BEFORE_COLON.sub(NBSP + ":", text)
     text = _BEFORE_TIGHT.sub(lambda m: NNBSP + m.group(1), text)
     text = _AFTER_OPEN.sub("«" + NBSP, text)

@@ -7,6 +7,7 @@ knows nothing of Markdown beyond the parsed `Chapter`.
 from __future__ import annotations
 
 import platform
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,7 +18,14 @@ from runner.lab.base import Lab
 from runner.matcher import match, match_prefix
 from runner.model import KEY_BYTES, Block, Chapter, Command
 from runner.normalise import normalise
-from runner.notation.patterns import PatternError, names_in_command, substitute
+from runner.notation.patterns import (
+    PatternError,
+    Placeholder,
+    matcher_line,
+    names_in_command,
+    substitute,
+    tokenize,
+)
 from runner.notation.shellsyntax import LineReader
 from runner.records import (
     BlockResult,
@@ -32,6 +40,7 @@ from runner.run import host
 from runner.run.home import make_home, remove_home
 from runner.run.output import cap_lines, cap_output
 from runner.run.session import SessionLost, Shell
+from runner.update import Outcome
 
 BACKOFF_START, BACKOFF_MAX = 0.1, 2.0
 
@@ -43,6 +52,8 @@ class Progress:
     block: Callable[[Block], None] = lambda _b: None
     command: Callable[[Command, str], None] = lambda _c, _t: None
     block_done: Callable[[Block, BlockResult], None] = lambda _b, _r: None
+    # The full output of a command's last attempt (results keep a capped copy), for --update.
+    outcome: Callable[[Outcome], None] = lambda _o: None
 
 
 @dataclass
@@ -60,6 +71,9 @@ class RunContext:
     captured_at: dict[str, str] = field(default_factory=dict)  # name -> file:line
     sessions: dict[str, Shell] = field(default_factory=dict)
     lost: dict[str, str] = field(default_factory=dict)  # session -> why it was lost
+    # Go on with a block after a command whose output or status did not match (--update).
+    keep_going: bool = False
+    rewritable: set[int] = field(default_factory=set)  # blocks that failed only by mismatches
 
 
 def run_chapter(ctx: RunContext) -> ChapterRun:
@@ -71,6 +85,19 @@ def run_chapter(ctx: RunContext) -> ChapterRun:
         for block in ctx.chapter.blocks:
             ctx.progress.block(block)
             result = _run_block(ctx, block, home)
+            if (
+                block.options.hidden
+                and result.status == "failed"
+                and block.index not in ctx.rewritable  # --update rewrites it: go on
+            ):
+                # Later blocks would fail for misleading reasons (no daemon, no file...).
+                name = block.options.session
+                line = next((c.line for c in result.commands if c.error), block.loc.line)
+                ctx.lost.setdefault(
+                    name,
+                    f"the hidden block at {block.loc} failed at {block.loc.path}:{line}; "
+                    f"the later blocks of session {name!r} were not run",
+                )
             ctx.progress.block_done(block, result)
             results.append(result)
     finally:
@@ -160,9 +187,13 @@ def _run_block(ctx: RunContext, block: Block, home: Path) -> BlockResult:
     t0 = time.monotonic()
     shell = _shell(ctx, name, home)
     done: list[CommandResult] = []
-    for command in block.commands:
-        result = _run_command(ctx, block, command, shell)
+    first_error: CommandResult | None = None
+    for number, command in enumerate(block.commands):
+        result, mismatch = _run_command(ctx, block, number, command, shell)
         done.append(result)
+        if result.error is not None and ctx.keep_going and mismatch and shell.alive:
+            first_error = first_error or result
+            continue
         if result.error is not None:
             if not shell.alive:
                 why = "its shell exited" if shell.exited else "Ctrl-C did not bring its prompt back"
@@ -183,48 +214,127 @@ def _run_block(ctx: RunContext, block: Block, home: Path) -> BlockResult:
                 duration=time.monotonic() - t0,
                 commands=tuple(done),
             )
+    if first_error is not None:
+        ctx.rewritable.add(block.index)
+        return _block_result(
+            block,
+            "failed",
+            reason=f"{block.loc.path}:{first_error.line}: "
+            + (first_error.error or "").splitlines()[0],
+            duration=time.monotonic() - t0,
+            commands=tuple(done),
+        )
     return _block_result(block, "passed", duration=time.monotonic() - t0, commands=tuple(done))
 
 
-def _run_command(ctx: RunContext, block: Block, command: Command, shell: Shell) -> CommandResult:
+def _captured_at(chapter: Chapter, name: str) -> str:
+    """Where the chapter captures `name` first (file:line), for a useful message."""
+    for block in chapter.blocks:
+        for command in block.commands:
+            for item in command.expected:
+                try:
+                    pieces = tokenize(item.text)
+                except PatternError:
+                    continue
+                if any(isinstance(p, Placeholder) and p.name == name for p in pieces):
+                    skip = block.options.skip
+                    return f"{item.loc}" + (f", in a block with skip={skip!r}" if skip else "")
+    return "nowhere"
+
+
+def _run_command(
+    ctx: RunContext, block: Block, number: int, command: Command, shell: Shell
+) -> tuple[CommandResult, bool]:
+    """The command's result, and whether it failed only by its output or exit status."""
     typed = substitute(command.text, ctx.captures)
     ctx.progress.command(command, typed)
-    missing = [n for n in names_in_command(command.text) if n not in ctx.captures]
+    names = names_in_command(command.text) + names_in_command(command.opens_shell or "")
+    missing = [n for n in dict.fromkeys(names) if n not in ctx.captures]
     if missing:
         # The block that captures it was skipped (requires=) or failed: never type a guess.
-        listed = ", ".join(f"{{{{ {n} }}}}" for n in missing)
-        return _command_result(
+        listed = "; ".join(
+            f"`{{{{ {n} }}}}` was never captured in this run: the line that should have "
+            f"captured it is {_captured_at(ctx.chapter, n)}"
+            for n in missing
+        )
+        never = _command_result(
             command,
             typed,
             "",
             None,
             0.0,
-            error=f"{listed} was never captured in this run (the block that captures it was "
-            "skipped or failed); the command was not run",
+            error=f"{listed} (it was skipped or failed, or did not match); the command was not run",
+            attempts=0,
         )
+        return never, False
     unfinished = _unfinished_by(ctx, command, typed)
     if unfinished is not None:
-        return _command_result(command, typed, "", None, 0.0, error=unfinished)
-    expected = [e.text for e in command.expected]
+        return _command_result(command, typed, "", None, 0.0, error=unfinished), False
+    expected = [matcher_line(e.text, ctx.chapter.elision) for e in command.expected]
     until = block.options.until
     deadline = time.monotonic() + until if until is not None else None
     pause = BACKOFF_START
     attempts = 0
     while True:
         attempts += 1
-        result = _attempt(ctx, block, command, shell, typed, expected)
-        result = replace(result, attempts=attempts)
+        result, output = _attempt(ctx, block, command, shell, typed, expected)
+        mismatch = result.error is not None and result.error.startswith(
+            ("output differs", "exit status")
+        )
+        result = replace(result, attempts=attempts, prompt=substitute(command.prompt, ctx.captures))
         if result.error is None:
             ctx.captures.update(result.captures)
             ctx.captured_at.update({name: str(command.loc) for name in result.captures})
-            return result
-        if deadline is None or not shell.alive or time.monotonic() + pause > deadline:
+            break
+        left = deadline - time.monotonic() if deadline is not None else 0.0
+        structural = _structural(command, expected, result) if deadline is not None else None
+        if deadline is None or not shell.alive or left <= 0 or structural is not None:
             if deadline is not None:
-                note = f"still not matching after {attempts} attempts in {until:g} s: "
-                return replace(result, error=note + result.error)
-            return result
-        time.sleep(pause)  # polling backoff while a cluster converges
+                why = (
+                    f"stopped polling after {attempts} attempt(s): {structural}"
+                    if structural is not None
+                    else f"still not matching after {attempts} attempts in {until:g} s"
+                )
+                result = replace(result, error=f"{why}: {result.error}")
+            break
+        # Polling backoff while a cluster converges; the last wait ends at the deadline, and
+        # one more attempt is made there.
+        time.sleep(min(pause, left))
         pause = next_pause(pause)
+    ctx.progress.outcome(
+        Outcome(block.index, number, output, result.status, result.error is None, mismatch)
+    )
+    if block.options.unchecked and result.error is None:
+        result = replace(result, output="", elided=())  # neither checked nor shown
+    return result, mismatch
+
+
+# How Docker's command line ends a usage error (unknown flag, wrong arguments).
+_USAGE = re.compile(r"See '[^']+ --help'\.")
+
+
+def _structural(command: Command, expected: list[str], result: CommandResult) -> str | None:
+    """Why waiting cannot make this output match, or None (see NOTATION.md, `until=`)."""
+    want = command.status or 0
+    if result.status in (126, 127) and want != result.status:
+        return f"exit status {result.status}: the command cannot run here"
+    if result.status not in (None, want) and any(
+        _USAGE.fullmatch(line.strip()) for line in result.output.split("\n")
+    ):
+        return "a usage error, which no amount of waiting changes"
+    header = expected[0] if expected else ""
+    first = result.output.split("\n", 1)[0]
+    if (
+        header.strip()
+        and result.status == want
+        and not any(ch.islower() for ch in header)
+        and "{{" not in header
+        and "[..]" not in header
+        and header.strip() != "..."
+        and first.split() != header.split()
+    ):
+        return f"the table header differs ({first.strip()!r} instead of {header.strip()!r})"
+    return None
 
 
 def next_pause(pause: float) -> float:
@@ -269,7 +379,8 @@ def _unfinished_by(ctx: RunContext, command: Command, typed: str) -> str | None:
 
 def _attempt(
     ctx: RunContext, block: Block, command: Command, shell: Shell, typed: str, expected: list[str]
-) -> CommandResult:
+) -> tuple[CommandResult, str]:
+    """One run of the command, and its whole normalised output (results keep a capped copy)."""
     key_bytes = KEY_BYTES[command.key] if command.key else None
     before_key = expected[: command.expected_before_key]
     try:
@@ -278,11 +389,12 @@ def _attempt(
             block.options.timeout,
             key=key_bytes,
             ready=lambda out: key_due(before_key, out, ctx.captures),
-            opens=command.opens_shell,
+            opens=substitute(command.opens_shell, ctx.captures) if command.opens_shell else None,
             closes=command.closes_shell,
         )
     except SessionLost:
-        return _command_result(command, typed, "", None, 0.0, error="the session was lost")
+        lost = _command_result(command, typed, "", None, 0.0, error="the session was lost")
+        return lost, ""
     output = normalise(ran.output)
     if ran.timed_out or (ran.status is None and not ran.nested):
         why = (
@@ -291,11 +403,12 @@ def _attempt(
         if ran.note:
             why += f"; {ran.note}"
         tail = "\n".join(output.splitlines()[-15:]) or "(no output)"
-        return _command_result(
+        timed_out = _command_result(
             command, typed, output, None, ran.duration, error=f"{why}; last output:\n{tail}"
         )
+        return timed_out, output
     if command.opens_shell is not None and not ran.nested:
-        return _command_result(
+        never_opened = _command_result(
             command,
             typed,
             output,
@@ -304,12 +417,16 @@ def _attempt(
             error=f"the nested shell's prompt {command.opens_shell!r} never appeared "
             f"(exit status {ran.status})",
         )
+        return never_opened, output
+    if block.options.unchecked:
+        expected = ["..."]  # not checked: any output
     try:
         checked = match(expected, output, ctx.captures, order_any=block.options.order_any)
     except PatternError as exc:  # placeholders that clash once on one line (rare)
-        return _command_result(
+        bad = _command_result(
             command, typed, output, ran.status, ran.duration, error=f"bad expected line: {exc}"
         )
+        return bad, output
     status = ran.status if not ran.nested else None
     error = None if checked.ok else "output differs:\n" + checked.diff
     if error is None and command.checks_status:
@@ -318,7 +435,7 @@ def _attempt(
             error = f"exit status {status}, expected {want}" + (
                 "" if command.status is not None else f" (write [{status}] if that is expected)"
             )
-    return _command_result(
+    done = _command_result(
         command,
         typed,
         output,
@@ -328,6 +445,7 @@ def _attempt(
         elided=checked.elided,
         error=error,
     )
+    return done, output
 
 
 def _command_result(
@@ -340,12 +458,14 @@ def _command_result(
     error: str | None = None,
     captures: dict[str, str] | None = None,
     elided: tuple[tuple[int, int], ...] = (),
+    attempts: int = 1,
 ) -> CommandResult:
     output, elided = cap_output(output, elided)
     error = cap_lines(error) if error is not None else None
     return CommandResult(
         line=command.loc.line,
         prompt=command.prompt,
+        attempts=attempts,
         command=typed,
         output=output,
         status=status,

@@ -49,6 +49,7 @@ def make_env(custom_dir: Path | None = None) -> Environment:
     env.filters["lab_fr"] = french.lab_fr
     env.filters["engine_fr"] = french.engine_fr
     env.filters["client_fr"] = french.client_fr
+    env.filters["provider_fr"] = french.provider_fr
     env.filters["release"] = french.release
     env.filters["wait_fr"] = french.wait_fr
     env.filters["md_cell"] = md_cell
@@ -282,6 +283,19 @@ def render_header(env: Environment, chapter: ChapterState, report: str | None = 
     )
 
 
+def environment_key(run: ChapterRun) -> tuple[object, ...]:
+    """What the report says of a run's environment: equal keys are said once."""
+    lab = run.lab
+    return (
+        lab.engine_version,
+        lab.client_version,
+        lab.machine_version,
+        lab.provider,
+        lab.host_os,
+        lab.kernel,
+    )
+
+
 @dataclass(frozen=True)
 class ReportContext:
     """What the report says about the book as a whole."""
@@ -300,8 +314,11 @@ def render_report(
 ) -> str:
     """The report page's Markdown; `chapters`: each chapter with its link from the page and
     the URL of its source (None without repo_url/edit_uri)."""
+    runs = [state.passing for state, _, _ in chapters if state.passing is not None]
+    common = runs[0] if runs and len({environment_key(r) for r in runs}) == 1 else None
     return env.get_template(f"{TEMPLATES}/report.md").render(
         title=title,
+        common=common,
         chapters=chapters,
         problems=problems,
         context=context or ReportContext(None, False, None),

@@ -175,7 +175,10 @@ def test_a_capture_from_a_skipped_block_is_never_guessed(verify: Verify) -> None
     result = verify(chapter("never-captured.md"))
     assert result.code == 1
     run = result.latest
-    assert "{{ token }} was never captured" in (run.blocks[1].commands[0].error or "")
+    error = run.blocks[1].commands[0].error or ""
+    assert "`{{ token }}` was never captured" in error
+    # It names the line that should have captured it.
+    assert "should have captured it is " in error and "never-captured.md:7" in error
 
 
 def test_exit_in_the_main_shell_is_reported_as_such(verify: Verify) -> None:

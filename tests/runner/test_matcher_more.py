@@ -73,15 +73,17 @@ def test_any_order_captures_and_elisions() -> None:
 def test_any_order_diffs_name_what_is_missing_and_what_is_extra() -> None:
     missing = match(["a", "q", "b"], "b\na\nc", order_any=True)
     assert not missing.ok
-    # It stops at the first line it cannot place: lines not placed yet are listed.
-    assert missing.diff == (
-        "(order=any)\n- no output line matches: q\n+ not expected: b\n+ not expected: c"
+    # Every line it cannot place is listed, then every output line nothing matched.
+    assert missing.diff == "(order=any)\n- no output line matches: q\n+ not expected: c"
+    several = match(["a", "q", "b", "r"], "b\na\nc", order_any=True)
+    assert several.diff == (
+        "(order=any)\n- no output line matches: q\n- no output line matches: r\n+ not expected: c"
     )
     extra = match(["a"], "b\na\nc", order_any=True)
     assert extra.diff == "(order=any)\n+ not expected: b\n+ not expected: c"
     assert match([], "", order_any=True).ok
     assert match(["a", "b"], "", order_any=True).diff == (
-        "(order=any)\n- no output line matches: a"
+        "(order=any)\n- no output line matches: a\n- no output line matches: b"
     )
 
 

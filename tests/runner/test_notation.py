@@ -159,7 +159,7 @@ def test_go_templates_are_literal_and_captures_feed_commands() -> None:
         ("---\nverify: {lab: {nodez: 2}}\n---\n", 2, "under verify.lab: did you mean `nodes`?"),
         ("---\nverify: [\n---\n", 3, "not valid YAML"),
         ('```console order="random"\n$ true\n```\n', 1, 'only "any"'),
-        ("!!! note\n\n    ```console\n    $ true\n    ```\n", 3, "indented container"),
+        ("Text.\n\n    ```console\n    $ true\n    ```\n", 3, "not seen as a fenced block"),
         ('```console timeout="nan"\n$ true\n```\n', 1, "positive number"),
         ("```console\n$ echo " + "x" * 4100 + "\n```\n", 2, "cut by the terminal"),
         ("```console\n$ true\n{{ w /(?P<vb__0>a)/ }}\n```\n", 3, "runner's own"),

@@ -123,9 +123,11 @@ def test_the_front_matter_timeout_is_the_default() -> None:
     assert parse("```console\n$ true\n```\n").blocks[0].options.timeout == 30.0
 
 
-def test_console_fences_inside_containers_are_refused_with_their_line() -> None:
-    err = error('=== "Onglet"\n\n    Texte.\n\n    ~~~~ console\n    $ true\n    ~~~~\n')
-    assert err.loc.line == 5 and "not verified" in err.message
+def test_console_fences_inside_containers_are_verified_with_their_line() -> None:
+    (block,) = parse(
+        '=== "Onglet"\n\n    Texte.\n\n    ~~~~ console\n    $ true\n    ~~~~\n'
+    ).blocks
+    assert block.loc.line == 5 and block.commands[0].loc.line == 6
     # Indented code that shows a fence of another language is left alone.
     assert parse("!!! note\n\n    ```bash\n    ls\n    ```\n").blocks == ()
 
@@ -251,7 +253,7 @@ def test_front_matter_fences_and_line_counts() -> None:
         (
             "---\nverify:\n  colour: 1\n---\n",
             3,
-            "unknown key `colour` under verify: (known: lab, timeout)",
+            "unknown key `colour` under verify: (known: lab, timeout, elision)",
         ),
         ("---\nverify: {timeout: 0}\n---\n", 2, "verify.timeout must be a positive number"),
         ("---\nverify: {timeout: -2}\n---\n", 2, "verify.timeout must be a positive number"),
@@ -271,7 +273,7 @@ def test_front_matter_fences_and_line_counts() -> None:
         (
             "---\nverify: {lab: {b: 1, a: 2}}\n---\n",
             2,
-            "unknown key `b` under verify.lab: (known: nodes, provider)",
+            "unknown key `b` under verify.lab: (known: nodes, provider, images)",
         ),
         ("---\na: 1\nb: [\n---\n", 4, "front matter is not valid YAML"),
     ],
@@ -467,12 +469,6 @@ def test_compiled_lines() -> None:
             "a command can use a captured value, `{{ name }}`, not a regular expression",
         ),
         (
-            "!!! note\n\n    ```console\n    $ true\n    ```\n",
-            3,
-            "a console block inside an indented container (admonition, content tab) is not "
-            "verified; move it out of the container",
-        ),
-        (
             "```console\nhello\n```\n",
             2,
             "output before any command: a console block starts with a command typed at a "
@@ -519,9 +515,9 @@ def test_a_bad_pattern_in_a_command_names_the_file() -> None:
     assert str(error("```console\n$ echo \\\n> {{ b\n```\n")).startswith("ch.md:3: ")
 
 
-def test_a_fence_in_a_paragraph_line_is_only_text() -> None:
-    chapter = parse("Texte\n    ```console\n    $ true\n    ```\n")
-    assert chapter.blocks == () and chapter.intro[0].startswith("Texte")
+def test_a_fence_in_a_paragraph_line_is_refused() -> None:
+    err = error("Texte\n    ```console\n    $ true\n    ```\n")
+    assert err.loc.line == 2 and "would be published unverified" in err.message
 
 
 def test_an_indented_admonition_paragraph_is_no_intro() -> None:

@@ -50,6 +50,15 @@ PIECES = st.sampled_from(
         " ",
         "text",
         "{{.ID}}",
+        "!!! note",
+        '=== "Tab"',
+        "    ",
+        "{{ * }}",
+        "[{{ x }}]$ ls",
+        "<div>",
+        "```console unchecked",
+        "  elision: '...snip...'",
+        "...snip...",
     ]
 )
 LINES = st.lists(st.lists(PIECES, max_size=4).map("".join), max_size=25).map("\n".join)

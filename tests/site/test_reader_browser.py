@@ -54,7 +54,7 @@ OVERFLOWING = """(() => {
 MARKS = (
     ".vb-mark__label, .vb-mark p, .vb-chapter p, .vb-chapter strong, .vb-chapter a, .vb-own,"
     " mark.vb-capture, .vb-l--note, .vb-l--key, .vb-l--exit, .vb-l--fold, .vb-more summary,"
-    " .vb .go, .vb .gp, .vb-cmd"
+    " .vb .go, .vb .gp, .vb-cmd, .labo > .admonition-title, .labo > p"
 )
 CONTRASTS = """(() => {
   const parse = c => {

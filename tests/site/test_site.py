@@ -236,14 +236,15 @@ def test_a_console_block_the_runner_cannot_see_is_a_warning(book: Path) -> None:
     chapter = book / "docs" / "02-machines.md"
     chapter.write_text(
         chapter.read_text()
-        + '\n!!! note "Encadré"\n\n    ```console\n    $ echo invisible\n    invisible\n    ```\n'
+        + "\nIntro.\n\n    ```console\n    $ echo invisible\n    invisible\n    ```\n"
         + "\n````markdown\n```console\n$ echo exemple\n```\n````\n"
     )
     strict = build(book, "--strict")
     assert strict.status != 0
     # The notation itself refuses it, by file:line; the site passes that on as a warning.
-    assert "docs/02-machines.md:14: a console block inside an indented container" in strict.log
-    assert ":20: this console block" not in strict.log  # an example inside another fence
+    assert "docs/02-machines.md:14:" in strict.log
+    assert "not seen as a fenced block" in strict.log
+    assert ":20:" not in strict.log  # an example inside another fence
 
 
 def test_blocks_without_a_run_to_show_never_show_or_copy_the_notation(book: Path) -> None:
@@ -416,3 +417,14 @@ def test_the_report_links_blocks_to_their_source_line_and_names_the_commit(book:
     )
     report = build(book).page("rapport-verification")
     assert f"<code>{commit}</code> (avec des modifications non commitées)" in report
+
+
+def test_no_information_hides_in_a_hover_only_title(book: Path) -> None:
+    ResultStore(book / "verified", book).save(lost_session_run(book))
+    add_mesh_chapter(book)
+    done = build(book, "--strict")
+    assert done.status == 0, done.log
+    for name in (CHAPTER, "02-machines", "03-maille"):
+        page = done.page(name)
+        ours = re.findall(r'<div class="vb[ -].*?</div>\n</div>', page, flags=re.S)
+        assert ours and not any("title=" in html_ for html_ in ours), name

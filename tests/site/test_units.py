@@ -117,6 +117,7 @@ def test_a_skipped_block_never_shows_the_notation_to_readers() -> None:
         "tcp://192.168.99.100:2376 … <ID>"
     )
     assert readable("ID {{ node }} {{.Name}}", {}) == "ID <NODE> {{.Name}}"
+    assert readable("web.{{ /\\d/ }} Running {{ * }}", {}) == "web.… Running"  # repeated
 
 
 def test_keys_in_handouts_read_plainly() -> None:
@@ -140,6 +141,9 @@ def test_french_spacing_of_text_and_html() -> None:
     assert french_spaces("« bien »  et «mot»") == f"«{NBSP}bien{NBSP}»  et «{NBSP}mot{NBSP}»"
     # Nothing added where the author wrote no space: times, URLs, Go templates.
     assert french_spaces("à 12:45 sur http://x.y/?a=1") == "à 12:45 sur http://x.y/?a=1"
+    assert french_spaces("environ 40 s, 250 ms ; 3 services, 2 min") == (
+        f"environ 40{NBSP}s, 250{NBSP}ms{NNBSP}; 3 services, 2{NBSP}min"
+    )
     page = (
         "<p>Titre : <code>a : b</code> <kbd>?</kbd></p><pre>x ! y</pre><script>a ? b : c</script>"
     )
@@ -186,3 +190,16 @@ def test_docker_tables_are_cut_into_whole_cells() -> None:
     assert "".join(row) == lines[2]  # nothing lost: the cells are the line
     assert find_table(("Error response from daemon: rpc error: code = Unknown",)) is None
     assert find_table(("NAME   ID", "a-very-long-name-that-runs-over 1")) is None
+
+
+def test_a_prompt_holding_a_capture_shows_its_value_never_the_notation() -> None:
+    from pathlib import Path
+
+    from runner.notation import parse_chapter
+    from runner.publish.transcript import from_source
+
+    chapter = parse_chapter(Path("c.md"), '```console skip="x"\n$ bash\n[{{ node }}]$ ls\n```\n')
+    shown = from_source(chapter.blocks[0], with_output=True, values={"node": "n1"})
+    assert [step.prompt for step in shown.steps] == ["$", "[n1]$"]
+    unknown = from_source(chapter.blocks[0], with_output=True, values={})
+    assert [step.prompt for step in unknown.steps] == ["$", "[<NODE>]$"]
