@@ -25,7 +25,7 @@ QUIET_MKDOCS = {"NO_MKDOCS_2_WARNING": "1"}
 
 # Debian packages, by the part that needs them.
 LAB_PACKAGES = ["docker.io", "busybox-static", "iproute2", "iptables", "util-linux", "openssl"]
-PDF_PACKAGES = ["libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"]
+PDF_PACKAGES = ["libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core", "poppler-utils"]
 BROWSER_PACKAGES = ["chromium"]
 
 

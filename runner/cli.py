@@ -29,6 +29,7 @@ from runner.run.junit import write_junit
 from runner.run.report import Reporter
 from runner.run.session import Shell
 from runner.run.tracking import clean_stale as clean_stale_sessions
+from runner.startpoint import NO_SETUP, Setup, load_setup
 from runner.store import ResultStore, atomic_write, writable_problem
 from runner.update import Outcome, recheck_source, rewrite, unified_diff
 from runner.version import runner_version
@@ -117,6 +118,7 @@ class Planned:
     store: ResultStore
     key: str
     lab_key: str
+    setup: Setup
 
 
 @dataclass
@@ -128,11 +130,15 @@ class Done:
     outcomes: dict[tuple[int, int], Outcome] = field(default_factory=dict)
 
 
-def _lab_key(chapter: Chapter, provider: str | None) -> str:
-    if chapter.lab is None:
-        return "none"
-    name = chapter.lab.provider or provider or "default"
-    return json.dumps({"provider": name, "nodes": list(chapter.lab.nodes)}, sort_keys=True)
+def _lab_key(chapter: Chapter, provider: str | None, setup: Setup = NO_SETUP) -> str:
+    lab = setup.lab if setup.parts else chapter.lab
+    if lab is None:
+        key = "none"
+    else:
+        name = lab.provider or provider or "default"
+        key = json.dumps({"provider": name, "nodes": list(lab.nodes)}, sort_keys=True)
+    # A chapter that starts from others runs again when one of them changes.
+    return key if not setup.parts else f"{key} starts-from {setup.key}"
 
 
 def _usage(options: argparse.Namespace) -> str | None:
@@ -167,6 +173,7 @@ def verify(options: argparse.Namespace) -> int:
     for path in files:
         try:
             chapter = parse_chapter(path)
+            setup = load_setup(chapter, parse_chapter)
         except NotationError as exc:
             reporter.error(f"{exc}\n(fix the notation; the reference is NOTATION.md)")
             return EXIT_ERROR
@@ -175,7 +182,14 @@ def verify(options: argparse.Namespace) -> int:
             continue  # nothing to record either
         store = ResultStore.for_chapter(path, options.results)
         planned.append(
-            Planned(path, chapter, store, store.key(path), _lab_key(chapter, options.provider))
+            Planned(
+                path,
+                chapter,
+                store,
+                store.key(path),
+                _lab_key(chapter, options.provider, setup),
+                setup,
+            )
         )
     if options.shard is not None:
         k, n = parse_shard(options.shard)
@@ -392,14 +406,15 @@ def _run_one(
     )
     lab: Lab | None = None
     try:
-        if item.chapter.lab is not None:
+        wanted = item.setup.lab if item.setup.parts else item.chapter.lab
+        if wanted is not None:
             from runner.lab import default_provider
 
-            provider = default_provider(item.chapter.lab.provider or options.provider or "netns")
-            reporter.lab_starting(item.chapter.lab.nodes, provider.name)
-            lab = provider.up(item.chapter.lab.nodes)
-            if item.chapter.lab.images:
-                lab.tag_images(dict(item.chapter.lab.images))
+            provider = default_provider(wanted.provider or options.provider or "netns")
+            reporter.lab_starting(wanted.nodes, provider.name)
+            lab = provider.up(wanted.nodes)
+            if wanted.images:
+                lab.tag_images(dict(wanted.images))
         ctx = RunContext(
             chapter=item.chapter,
             chapter_key=item.key,
@@ -409,6 +424,7 @@ def _run_one(
             base_env=_base_env(),
             progress=progress,
             keep_going=options.update,
+            setup=tuple(part.blocks for part in item.setup.parts),
         )
         if shared is not None:
             with shared[0]:

@@ -6,6 +6,7 @@ Results of a run live apart, in `runner.records`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -100,6 +101,19 @@ class LabRequest:
 
 
 @dataclass(frozen=True)
+class StartsFrom:
+    """`verify: {starts-from: partie-1.md}`: the chapter whose end state this one starts from."""
+
+    target: str  # as written: a path relative to the chapter's folder
+    loc: Location
+
+    @property
+    def path(self) -> Path:
+        """The starting chapter's file, from this chapter's folder (not resolved: pure)."""
+        return Path(os.path.normpath(self.loc.path.parent / self.target))
+
+
+@dataclass(frozen=True)
 class Chapter:
     path: Path
     source: str
@@ -113,3 +127,4 @@ class Chapter:
     headings: tuple[tuple[int, str], ...] = ()
     # The Markdown of the opening paragraphs: between the title and the first section or block.
     intro: tuple[str, ...] = ()
+    starts_from: StartsFrom | None = None

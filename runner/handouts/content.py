@@ -6,21 +6,32 @@ continuation sign, so that nothing runs off an A4 page in the monospace font.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from runner.handouts.layout import compact_table
+from runner.handouts.prose import leads
+from runner.model import Chapter
+from runner.notation.patterns import names_in_command
 from runner.publish import french
+from runner.publish.placeholders import reader_placeholder, with_placeholders
+from runner.publish.setup import SetupView
 from runner.publish.status import BlockState, ChapterState
-from runner.publish.transcript import Step, for_state
+from runner.publish.transcript import Piece, Step, captures_before, for_state
 
-WIDTH = 94  # monospace characters that fit the width of a step on A4 (8.2 pt DejaVu Sans Mono)
+WIDTH = 94  # monospace characters that fit the width of a step on A4 (8.5 pt DejaVu Sans Mono)
+SUMMARY_WIDTH = 88  # the same in the command summary, beside the step numbers
 MAX_OUTPUT = 14  # output lines shown per command before trimming
 KEEP_TAIL = 3  # of which, the last ones kept after the trim mark
 WRAP_MARK = "↩"
 INTRO_PARAGRAPHS = 3  # opening paragraphs shown when the front matter lists no objectives
 _MD = MarkdownIt("commonmark", {"html": False})
+
+
+_EMPTY = Markup("")
 
 
 @dataclass(frozen=True)
@@ -32,11 +43,15 @@ class Line:
 @dataclass(frozen=True)
 class HandoutStep:
     number: int
-    section: str | None  # the heading the block sits under
+    section: str | None  # the heading the block sits under, when it starts a new section
     status: str  # the site's block kind: verified, stale, failed, blocked, skipped, unverified
     note: str | None  # why the output is not the verified one
     lines: tuple[Line, ...]
     commands: tuple[str, ...]
+    lead: Markup = _EMPTY  # the chapter's prose that leads to this step
+    before: Markup = _EMPTY  # prose of the previous section, above `section`
+    errors: tuple[str, ...] = ()  # callouts: a command that is meant to fail
+    wait: str | None = None  # how long the result takes to come, in reader terms
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,8 @@ class Handout:
     steps: tuple[HandoutStep, ...]
     verification: str  # the line that says when and against what it was verified
     verified: bool
+    closing: Markup = _EMPTY  # the chapter's prose after its last block
+    placeholders: tuple[str, ...] = ()  # `<JETON_WORKER>`...: values the participant fills in
 
 
 def wrap(text: str, width: int = WIDTH, indent: str = "  ") -> list[str]:
@@ -88,10 +105,40 @@ def _trimmed(lines: list[str]) -> list[Line]:
 _KEYS = {"^C": "Ctrl+C pour interrompre", "^D": "Ctrl+D : fin de saisie"}
 
 
-def step_lines(step: Step) -> list[Line]:
+_UNFILLED = re.compile(r"<([a-z][a-z0-9_-]*)>")
+
+
+def _unfilled(text: str) -> str:
+    """`<name>` that no run filled, as the participant's placeholder."""
+    return _UNFILLED.sub(lambda m: reader_placeholder(m.group(1)), text) if "<" in text else text
+
+
+def _typed(pieces: tuple[Piece, ...], values: dict[str, str]) -> str:
+    """A command line with the participant's own values as `<PLACEHOLDERS>`: a captured
+    value, or a `{{ name }}` that no run filled (`<name>`, in a block not verified as is)."""
+    return "".join(
+        reader_placeholder(p.capture)
+        if p.capture and p.capture in values
+        else _UNFILLED.sub(lambda m: reader_placeholder(m.group(1)), p.text)
+        if p.capture is None and p.text.startswith("<")
+        else p.text
+        for p in pieces
+    )
+
+
+def _own_values(text: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        if len(value) >= 8:  # a token or an ID; never a short word that could be anything
+            text = text.replace(value, reader_placeholder(name))
+    return text
+
+
+def step_lines(step: Step, values: dict[str, str] | None = None) -> list[Line]:
+    """`values`: captured values the participant has their own of (name -> the run's value)."""
+    values = values or {}
     out: list[Line] = []
     for n, pieces in enumerate(step.lines):
-        text = "".join(p.text for p in pieces)
+        text = _typed(pieces, values)
         prefix = f"{step.prompt} " if n == 0 else "> "
         for m, piece in enumerate(wrap(prefix + text)):
             out.append(Line(piece, "cmd" if n == 0 and m == 0 else "cont"))
@@ -100,7 +147,8 @@ def step_lines(step: Step) -> list[Line]:
         if run.folded:
             shown.append(f"[… {french.plural(len(run.lines), 'ligne omise', 'lignes omises')} …]")
         else:
-            shown.extend(run.lines)
+            table = compact_table(list(run.lines), WIDTH)  # columns kept whole
+            shown.extend(_own_values(_unfilled(line), values) for line in table)
     for line in _trimmed(shown):
         kind = "mark" if line.kind == "mark" or line.text.startswith("[… ") else line.kind
         out.extend(Line(piece, kind) for piece in wrap(line.text))
@@ -120,7 +168,7 @@ _NOTES = {
 
 def _note(state: BlockState) -> str | None:
     if state.kind == "skipped":
-        return f"non vérifié : {state.reason}"
+        return f"non vérifié : {state.reason} ; sortie attendue par l'auteur, non vérifiée"
     if state.kind == "blocked":
         note = f"non exécuté lors de la dernière exécution : {state.reason}"
         return note + ("" if state.shown else " ; sortie non montrée")
@@ -132,17 +180,40 @@ def _note(state: BlockState) -> str | None:
     return note
 
 
+# What a `requires=` capability means for a participant's machines.
+_CAPABILITY_NEEDS = {
+    "ipvs": "IPVS, l'équilibreur de charge du noyau Linux, sur lequel repose le routing mesh",
+    "overlay": "les réseaux overlay (VXLAN) entre les machines",
+}
+
+
+def _machines(chapter: Chapter, setup: SetupView | None) -> int:
+    """How many Docker machines the chapter needs: its lab's nodes, or those it creates."""
+    if chapter.lab is not None and chapter.lab.nodes:
+        return len(chapter.lab.nodes)
+    typed = [c.text for b in chapter.blocks for c in b.commands]
+    typed += [c.text for c in setup.commands] if setup else []
+    return sum(1 for t in typed if t.startswith("docker-machine create"))
+
+
 def _needs(state: ChapterState) -> list[str]:
     chapter, run = state.chapter, state.passing
     needs: list[str] = []
-    if chapter.lab is None:
-        needs.append("Un terminal avec bash : ce chapitre n'a pas besoin de lab Docker")
-    elif run is not None and run.lab.engine_version:
-        needs.append(f"Docker Engine (vérifié avec la version {run.lab.engine_version})")
-    else:
-        needs.append("Docker Engine")
-    if chapter.lab is not None and chapter.lab.nodes:
-        needs.append("Nœuds Docker prêts avant de commencer : " + ", ".join(chapter.lab.nodes))
+    machines = _machines(chapter, state.setup)
+    if chapter.lab is None and state.setup is None:
+        needs.append("Un terminal avec bash : ce chapitre n'a pas besoin de machines Docker")
+    elif machines:
+        needs.append(
+            f"{french.plural(machines, 'machine Docker', 'machines Docker')}, au choix : "
+            f"avec Docker Machine et VirtualBox (chaque machine prend 1 Go de mémoire, la valeur "
+            f"par défaut, et environ 1 Go de disque : prévoir {machines + 2} Go de mémoire "
+            f"libre et {machines + 1} Go de disque) ; ou, sous Linux, le lab du livre "
+            f"(« python -m runner lab up --nodes {machines} » : environ 100 Mo de mémoire et "
+            f"70 Mo de disque par nœud)"
+        )
+    if run is not None and run.lab.engine_version:
+        version = run.lab.engine_version.split("+")[0]
+        needs.append(f"Docker Engine 1.12 ou plus récent (sorties relevées avec Docker {version})")
     tools = sorted(
         {
             c.lines[0].split()[0]
@@ -153,10 +224,22 @@ def _needs(state: ChapterState) -> list[str]:
         & {"docker", "docker-machine", "docker-compose", "curl", "ssh", "git", "openssl"}
     )
     if tools:
-        needs.append("Outils utilisés : " + ", ".join(tools))
-    caps = sorted({cap for b in chapter.blocks for cap in b.options.requires})
-    if caps:
-        needs.append("Fonctions du noyau demandées : " + ", ".join(caps))
+        needs.append("Outils sur votre poste : " + ", ".join(tools))
+    caps = sorted(
+        {cap for b in chapter.blocks for cap in b.options.requires}
+        | set(state.setup.requires if state.setup else ())
+    )
+    for cap in caps:
+        what = _CAPABILITY_NEEDS.get(cap, f"la fonction « {cap} » du noyau")
+        needs.append(
+            f"Pour les étapes marquées « non vérifié » : {what}. Les machines VirtualBox "
+            "l'ont ; le lab du livre, non (ces étapes y sont sautées)"
+        )
+    if state.setup is not None:
+        needs.append(
+            f"Les machines dans l'état où les laisse « {state.setup.chapters[-1]} », ou "
+            "l'étape 1 (mise en place) pour y arriver depuis des machines neuves"
+        )
     return needs
 
 
@@ -178,6 +261,83 @@ def slug(key: str) -> str:
     return "-".join(parts) or "chapitre"
 
 
+def _used_values(state: ChapterState) -> dict[str, str]:
+    """Captured values that commands reuse (tokens...): the participant has their own."""
+    names = {n for b in state.chapter.blocks for c in b.commands for n in names_in_command(c.text)}
+    every = captures_before(state.passing, len(state.chapter.blocks) + 1)
+    return {n: v for n, v in every.items() if n in names}
+
+
+def _setup_step(setup: SetupView) -> HandoutStep:
+    lines: list[Line] = []
+    for command in setup.commands:
+        for n, text in enumerate(command.lines):
+            prefix = f"{command.prompt} " if n == 0 else "> "
+            note = (
+                f"   # affiche {', '.join(command.gives)}"
+                if command.gives and n == len(command.lines) - 1
+                else ""
+            )
+            for m, piece in enumerate(wrap(prefix + text + note)):
+                lines.append(Line(piece, "cmd" if n == 0 and m == 0 else "cont"))
+    chapters = " puis de ".join(f"« {t} »" for t in setup.chapters)
+    lead = (
+        f"<p>Ce chapitre part de la fin de « {setup.chapters[-1]} ». Si vos machines sont "
+        "déjà dans cet état, passez à l'étape 2. Sinon, tapez ces commandes dans l'ordre, sur "
+        f"des machines neuves : ce sont celles de {chapters} qui changent l'état des "
+        "machines, sans celles qui ne font qu'observer.</p>"
+    )
+    if setup.placeholders:
+        lead += (
+            "<p>Chaque valeur en &lt;CAPITALES&gt; s'affiche dans la sortie de la commande "
+            "marquée « # affiche » : recopiez-la à sa place.</p>"
+        )
+    return HandoutStep(
+        number=1,
+        section="Mise en place",
+        status="verified",
+        note=None,
+        lines=tuple(lines),
+        commands=tuple(c.text for c in setup.commands),
+        lead=Markup(lead),
+    )
+
+
+def _wait(state: BlockState) -> str | None:
+    until = state.block.options.until
+    if until is None:
+        return None
+    took = state.shown.duration if state.shown is not None else None
+    if took is None:
+        seen = ""
+    elif took >= 2:
+        seen = f"lors de la vérification, il a fallu environ {french.duration_fr(took)} ; "
+    else:
+        seen = "lors de la vérification, il était là presque tout de suite ; "
+    return (
+        "Le résultat peut mettre un moment à venir : si votre sortie diffère, patientez "
+        f"quelques secondes et relancez la commande ({seen}le livre attend jusqu'à "
+        f"{french.duration_fr(until)})."
+    )
+
+
+def _errors(state: BlockState, values: dict[str, str]) -> tuple[str, ...]:
+    """Commands the author wrote as failing (`[N]`): the participant must not be alarmed."""
+    out = []
+    commands = state.block.commands
+    for n, command in enumerate(commands, start=1):
+        if command.status and command.key is None:
+            typed, _ = with_placeholders(command.lines[0])
+            typed = typed if len(typed) <= 60 else typed[:57] + "…"
+            which = "1re" if n == 1 else f"{n}e"
+            where = f" ({which} commande de l'étape)" if len(commands) > 1 else ""
+            out.append(
+                f"« {typed} »{where} doit échouer (code de retour {command.status}) : "
+                "c'est voulu, le texte explique pourquoi."
+            )
+    return tuple(out)
+
+
 def handout(state: ChapterState) -> Handout:
     chapter = state.chapter
     objectives = chapter.front_matter.get("objectifs") or chapter.front_matter.get("objectives")
@@ -187,27 +347,36 @@ def handout(state: ChapterState) -> Handout:
         if isinstance(objectives, list) and objectives
         else [Markup(_MD.renderInline(text)) for text in chapter.intro[:INTRO_PARAGRAPHS]]
     )
-    steps: list[HandoutStep] = []
-    for block_state in state.blocks:
-        block = block_state.block
-        if block.options.hidden:
-            continue
-        section = None
-        for line, text in chapter.headings:
-            if line < block.loc.line:
-                section = text
-        shown = for_state(block_state, state.passing, with_output=False)
-        lines = [line for step in shown.steps for line in step_lines(step)]
+    values = _used_values(state)
+    steps: list[HandoutStep] = [_setup_step(state.setup)] if state.setup else []
+    visible = [b for b in state.blocks if not b.block.options.hidden]
+    lead_ins, closing = leads(chapter, [b.block for b in visible])
+    for block_state, lead in zip(visible, lead_ins, strict=True):
+        # A block the lab cannot run: the author's expected output, marked as such.
+        written = block_state.kind == "skipped"
+        shown = for_state(block_state, state.passing, with_output=written)
+        lines = [line for step in shown.steps for line in step_lines(step, values)]
         steps.append(
             HandoutStep(
                 number=len(steps) + 1,
-                section=section,
+                section=lead.section,
                 status=block_state.kind,
                 note=_note(block_state),
                 lines=tuple(lines),
-                commands=tuple(step.typed for step in shown.steps),
+                commands=tuple(
+                    "\n".join(_typed(pieces, values) for pieces in step.lines)
+                    for step in shown.steps
+                ),
+                lead=lead.html,
+                before=lead.before,
+                errors=_errors(block_state, values),
+                wait=_wait(block_state),
             )
         )
+    used = (n for b in visible for c in b.block.commands for n in names_in_command(c.text))
+    placeholders = tuple(dict.fromkeys(reader_placeholder(n) for n in used))
+    if state.setup:
+        placeholders = tuple(dict.fromkeys(state.setup.placeholders + placeholders))
     return Handout(
         key=state.key,
         slug=slug(state.key),
@@ -218,4 +387,6 @@ def handout(state: ChapterState) -> Handout:
         steps=tuple(steps),
         verification=verification_line(state),
         verified=state.kind in ("verified", "failed"),
+        closing=closing,
+        placeholders=placeholders,
     )

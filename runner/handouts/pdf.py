@@ -14,7 +14,7 @@ from jinja2 import (
     StrictUndefined,
 )
 
-from runner.handouts.content import Handout, wrap
+from runner.handouts.content import SUMMARY_WIDTH, Handout, wrap
 from runner.publish import french, typography
 
 
@@ -22,7 +22,7 @@ def make_env(custom_dir: Path | None = None) -> Environment:
     loaders: list[BaseLoader] = [FileSystemLoader(str(custom_dir))] if custom_dir else []
     loaders.append(PackageLoader("runner.handouts", "templates"))
     env = Environment(loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined)
-    env.globals.update(plural=french.plural, wrap=wrap)
+    env.globals.update(plural=french.plural, wrap=wrap, summary_width=SUMMARY_WIDTH)
     return env
 
 

@@ -10,6 +10,7 @@ from markdown_it.token import Token
 
 from runner.model import Block, BlockOptions, Chapter, Command, ExpectLine, Location
 from runner.notation.containers import open_containers
+from runner.notation.effects import effect
 from runner.notation.errors import NotationError
 from runner.notation.frontmatter import split_front_matter
 from runner.notation.options import parse_options
@@ -86,6 +87,7 @@ def parse_chapter(path: Path, text: str | None = None) -> Chapter:
         elision=front.elision,
         headings=headings,
         intro=intro,
+        starts_from=front.starts_from,
     )
 
 
@@ -148,6 +150,13 @@ def _refuse_unseen_fences(tokens: list[Token], lines: list[str], path: Path) -> 
 
 def _check_block(commands: list[Command], options: BlockOptions, elision: str) -> None:
     for command in commands:
+        if options.hidden and effect("\n".join(command.lines)) == "changes":
+            raise NotationError(
+                command.loc,
+                "a hidden block may only check or wait: this command changes what the reader "
+                "has (files, machines, the cluster, the shell). Show it (remove `hidden`), or "
+                "let the chapter start from one that does it (verify: {starts-from: ...})",
+            )
         if options.unchecked and command.expected:
             raise NotationError(
                 command.expected[0].loc,

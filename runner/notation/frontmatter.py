@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from runner.model import LabRequest, Location
+from runner.model import LabRequest, Location, StartsFrom
 from runner.notation.errors import NotationError
 from runner.records import node_name_problem
 
@@ -109,9 +109,20 @@ def _elision(value: Any, where: Location) -> str:
     return value
 
 
+def _starts_from(value: Any, where: Location) -> StartsFrom:
+    """A chapter, as a Markdown link from this one, whose end state this chapter starts from
+    (runner.startpoint); its lab is that chapter's."""
+    if not isinstance(value, str) or not value.strip().endswith(".md"):
+        raise NotationError(
+            where, "verify.starts-from names a chapter file, e.g. starts-from: partie-1.md"
+        )
+    return StartsFrom(value.strip(), where)
+
+
 VERIFY_KEYS: tuple[Key, ...] = (
     Key("lab", "a map: {} (an empty lab), {nodes: 4} or {nodes: [a, b]}", _lab_request),
     Key("timeout", "a positive number of seconds", _seconds),
+    Key("starts-from", "a chapter file, e.g. partie-1.md", _starts_from),
     Key("elision", 'a marker line, e.g. "...snip..."', _elision),
 )
 OUR_TOP_LEVEL = ("verify",)
@@ -132,6 +143,11 @@ class FrontMatter:
     def timeout(self) -> float | None:
         timeout: float | None = self.verify.get("timeout")
         return timeout
+
+    @property
+    def starts_from(self) -> StartsFrom | None:
+        starts_from: StartsFrom | None = self.verify.get("starts-from")
+        return starts_from
 
     @property
     def elision(self) -> str:
@@ -202,6 +218,12 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
         if verify[key.name] is None:
             raise NotationError(at, f"verify.{key.name} has no value: it must be {key.expects}")
         values[key.name] = key.parse(verify[key.name], at)
+    if "starts-from" in values and "lab" in values:
+        raise NotationError(
+            inner.get("starts-from", where),
+            "verify.starts-from and verify.lab together: the lab is the starting chapter's; "
+            "remove lab",
+        )
     return FrontMatter(data, lines, values)
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from runner.notation import NotationError, parse_chapter
+from runner.publish.setup import setup_view
 from runner.publish.status import ChapterState, chapter_state
 from runner.records import ResultsError
 from runner.store import ResultStore
@@ -28,10 +29,11 @@ def load_chapter(path: Path, text: str, store: ResultStore) -> ChapterState | Pr
     key = store.key(path)
     try:
         chapter = parse_chapter(path, text.replace("\r\n", "\n"))
+        setup = setup_view(chapter)
     except NotationError as exc:
         return Problem(key, f"{exc} (fix the notation, then verify the chapter again)")
     try:
         record = store.load(key)
     except ResultsError as exc:
         return Problem(key, str(exc))
-    return chapter_state(key, chapter, record)
+    return replace(chapter_state(key, chapter, record), setup=setup)

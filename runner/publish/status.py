@@ -12,6 +12,7 @@ from typing import Literal
 
 from runner.model import Block, Chapter
 from runner.publish import french
+from runner.publish.setup import SetupView
 from runner.records import BlockResult, ChapterRecord, ChapterRun, block_hash, chapter_hash
 
 BlockKind = Literal["verified", "stale", "failed", "blocked", "skipped", "unverified"]
@@ -37,6 +38,7 @@ class ChapterState:
     record: ChapterRecord
     kind: ChapterKind
     blocks: tuple[BlockState, ...]
+    setup: SetupView | None = None  # « Mise en place »: where the chapter starts from
 
     @property
     def passing(self) -> ChapterRun | None:

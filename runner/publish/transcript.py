@@ -12,14 +12,16 @@ from dataclasses import dataclass, field
 
 from runner.model import Block, Command
 from runner.notation.patterns import PatternError, Placeholder, Text, split_repeat, tokenize
+from runner.publish.placeholders import reader_placeholder
 from runner.publish.status import BlockState
 from runner.records import BlockResult, ChapterRun, CommandResult, merge_spans
 
 
 def placeholder(name: str) -> str:
     """What a reader fills in for the value the run captured as `name`: `jeton_worker` gives
-    `<JETON_WORKER>` (NOTATION.md: name captures in the words readers should see)."""
-    return f"<{name.upper().replace('-', '_')}>"
+    `<JETON_WORKER>` (NOTATION.md: name captures in the words readers should see). One rule
+    for pages, copy buttons, « Mise en place » and handouts: runner.publish.placeholders."""
+    return reader_placeholder(name)
 
 
 # Captured values shorter than this are not hunted for in output and commands (a `1` would

@@ -74,6 +74,8 @@ class RunContext:
     # Go on with a block after a command whose output or status did not match (--update).
     keep_going: bool = False
     rewritable: set[int] = field(default_factory=set)  # blocks that failed only by mismatches
+    # `starts-from`: each starting chapter's state-changing blocks, the first chapter first
+    setup: tuple[tuple[Block, ...], ...] = ()
 
 
 def run_chapter(ctx: RunContext) -> ChapterRun:
@@ -82,7 +84,11 @@ def run_chapter(ctx: RunContext) -> ChapterRun:
     results: list[BlockResult] = []
     home = make_home()
     try:
+        setup_failed = _run_setup(ctx, home)
         for block in ctx.chapter.blocks:
+            if setup_failed is not None:
+                results.append(_block_result(block, "blocked", reason=setup_failed))
+                continue
             ctx.progress.block(block)
             result = _run_block(ctx, block, home)
             if (
@@ -126,6 +132,25 @@ def run_chapter(ctx: RunContext) -> ChapterRun:
         status="failed" if failed else "passed",
         blocks=tuple(results),
     )
+
+
+def _run_setup(ctx: RunContext, home: Path) -> str | None:
+    """Bring the lab to where the chapter starts (`starts-from`), in the chapter's own sessions;
+    each starting chapter with its own captured values. Why it failed, or None."""
+    for blocks in ctx.setup:
+        ctx.captures.clear()
+        for block in blocks:
+            ctx.progress.block(block)
+            result = _run_block(ctx, block, home)
+            ctx.progress.block_done(block, result)
+            if result.status in ("failed", "blocked"):
+                ctx.captures.clear()
+                return (
+                    f"the set-up (starts-from) failed at {block.loc.path}:{block.loc.line}; "
+                    f"the chapter was not run: {result.reason}"
+                )
+    ctx.captures.clear()
+    return None
 
 
 def _skip_reason(ctx: RunContext, block: Block) -> str | None:

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 KEEP_LINES = 500  # at each end
 MAX_LINE_CHARS = 1000
+# In French: the note is published with the output, to the book's readers.
 CAP_NOTE = (
-    "[… {lines} lines not kept: the runner stores the first and last {keep} lines of an output …]"
+    "[… {lines} lignes non conservées\u00a0: la vérification garde les {keep} premières et "
+    "les {keep} dernières lignes d’une sortie …]"
 )
+
+
+def _number(n: int) -> str:
+    """French digit grouping, with narrow no-break spaces (12\u202f345)."""
+    return f"{n:,}".replace(",", "\u202f")
 
 
 def _cut(line: str) -> str:
     if len(line) <= MAX_LINE_CHARS:
         return line
-    return line[:MAX_LINE_CHARS] + f"[… {len(line) - MAX_LINE_CHARS} characters not kept …]"
+    left = _number(len(line) - MAX_LINE_CHARS)
+    return line[:MAX_LINE_CHARS] + f"[… {left} caractères non conservés …]"
 
 
 def cap_lines(text: str) -> str:
@@ -39,7 +47,7 @@ def cap_output(
     dropped = len(lines) - 2 * KEEP_LINES
     kept = [
         *lines[:KEEP_LINES],
-        CAP_NOTE.format(lines=dropped, keep=KEEP_LINES),
+        CAP_NOTE.format(lines=_number(dropped), keep=KEEP_LINES),
         *lines[-KEEP_LINES:],
     ]
 

@@ -42,10 +42,13 @@ class Reporter:
     def _on_command(self, command: Command, typed: str) -> None:
         if self._status is not None and self._chapter is not None and self._block is not None:
             first = typed.splitlines()[0] if typed else ""
+            if self._block.loc.path == self._chapter.path:
+                where = f"block {self._block.index + 1}/{len(self._chapter.blocks)}"
+            else:  # replaying a starting chapter (starts-from)
+                where = f"set-up from {self._block.loc}"
             self._status.update(
-                f"{escape(str(self._chapter.path))} · block {self._block.index + 1}/"
-                f"{len(self._chapter.blocks)} · [bold]{escape(command.prompt)} "
-                f"{escape(first[:80])}[/bold]"
+                f"{escape(str(self._chapter.path))} · {escape(where)} · "
+                f"[bold]{escape(command.prompt)} {escape(first[:80])}[/bold]"
             )
 
     def stop(self) -> None:

@@ -41,6 +41,7 @@ from mkdocs.structure.pages import Page
 from runner.model import Block
 from runner.publish import typography
 from runner.publish.book import Problem, load_chapter, may_have_blocks
+from runner.publish.setup import SETUP_MARK
 from runner.publish.status import ChapterState
 from runner.site import render, splice
 from runner.store import ResultStore
@@ -230,11 +231,15 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
                 "see fences inside admonitions or content tabs); move it out of the container"
             )
         states = {b.block.index: b for b in state.blocks}
+        setup = render.render_setup(env, state)  # « Mise en place »: at its mark, or else
+        marked = bool(setup) and any(line.strip() == SETUP_MARK for line in markdown.split("\n"))
+        first = None if marked else next((b.block.index for b in state.visible), None)
 
         def block_html(block: Block) -> str | None:
             if block.options.hidden:
                 return None
-            return render.render_block(env, states[block.index], state.passing)
+            html = render.render_block(env, states[block.index], state.passing)
+            return f"{setup}\n{html}" if setup and block.index == first else html
 
         header = None
         if self.config.header:
@@ -252,6 +257,11 @@ class VerifiedPlugin(BasePlugin[VerifiedConfig]):  # type: ignore[no-untyped-cal
         anchor = render.anchor if "attr_list" in config.markdown_extensions else None
         done = splice.splice(markdown, state.chapter.blocks, offset, block_html, header, anchor)
         self.placeholders[page.file.src_uri] = done.placeholders
+        if marked:
+            return "\n".join(
+                f"\n{setup}\n" if line.strip() == SETUP_MARK else line
+                for line in done.markdown.split("\n")
+            )
         return done.markdown
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:

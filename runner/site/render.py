@@ -53,6 +53,7 @@ def make_env(custom_dir: Path | None = None) -> Environment:
     env.filters["release"] = french.release
     env.filters["wait_fr"] = french.wait_fr
     env.filters["md_cell"] = md_cell
+    env.filters["quoted_fr"] = lambda text: f"« {text} »"
     env.globals["plural"] = french.plural
     env.globals["chapter_word"] = chapter_word
     env.globals["block_detail"] = block_detail
@@ -224,6 +225,14 @@ def block_view(state: BlockState, passing: ChapterRun | None = None) -> BlockVie
 def render_block(env: Environment, state: BlockState, passing: ChapterRun | None = None) -> str:
     view = block_view(state, passing)
     return env.get_template(f"{TEMPLATES}/block.html").render(view=view).strip()
+
+
+def render_setup(env: Environment, chapter: ChapterState) -> str:
+    """The folded « Mise en place » of a chapter that starts from another; "" for none."""
+    if chapter.setup is None:
+        return ""
+    template = env.get_template(f"{TEMPLATES}/setup.html")
+    return template.render(setup=chapter.setup, chapter=chapter).strip()
 
 
 def has_captures(run: ChapterRun) -> bool:

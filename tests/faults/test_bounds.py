@@ -24,7 +24,7 @@ def test_ten_megabytes_verify_and_are_stored_bounded(verify: Verify, tmp_path: P
     assert command.status == 0
     lines = command.output.split("\n")
     assert len(lines) == 2 * KEEP_LINES + 1
-    assert "lines not kept" in lines[KEEP_LINES]
+    assert "lignes non conservées" in lines[KEEP_LINES]
     assert command.elided == ((0, len(lines)),)  # the `...` folds the note too
     assert _stored(tmp_path) < 2 * (2 * KEEP_LINES + 1) * (MAX_LINE_CHARS + 100)
 
@@ -42,7 +42,7 @@ def test_a_failing_five_megabyte_output_prints_a_bounded_diff(
     assert len(result.out.splitlines()) < MAX_DIFF_LINES + 50
     assert _stored(tmp_path) < 2_000_000
     record = json.loads(next((tmp_path / "verified").rglob("*.json")).read_text())
-    assert "lines not kept" in record["latest"]["blocks"][0]["commands"][0]["output"]
+    assert "lignes non conservées" in record["latest"]["blocks"][0]["commands"][0]["output"]
 
 
 def test_a_catastrophic_regex_fails_the_block_with_its_reason(verify: Verify) -> None:
@@ -70,7 +70,7 @@ def test_capped_output_keeps_elided_spans_on_the_right_lines() -> None:
     stored, spans = cap_output("\n".join(lines), ((10, 20), (400, 4800), (4900, 4950)))
     kept = stored.split("\n")
     assert len(kept) == 2 * KEEP_LINES + 1
-    assert kept[KEEP_LINES].startswith("[… 4000 lines not kept")
+    assert kept[KEEP_LINES].startswith("[… 4\u202f000 lignes non conservées\u00a0:")
     head, across, tail = spans
     assert kept[head[0]] == "line 10" and kept[head[1]] == "line 20"
     assert kept[across[0]] == "line 400" and kept[across[1]] == "line 4800"

@@ -99,7 +99,7 @@ def test_skip_hidden_and_heredoc(verify: Verify) -> None:
     assert result.code == 0, result.out
     run = result.passing
     assert [b.status for b in run.blocks] == ["skipped", "passed", "passed"]
-    assert run.blocks[0].reason == "pas de VirtualBox ici" and run.blocks[1].hidden
+    assert run.blocks[0].reason == "pas de VirtualBox ici" and run.blocks[2].hidden
 
 
 def test_requires_without_a_lab_is_skipped_with_a_reason(verify: Verify) -> None:

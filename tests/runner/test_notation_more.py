@@ -253,7 +253,7 @@ def test_front_matter_fences_and_line_counts() -> None:
         (
             "---\nverify:\n  colour: 1\n---\n",
             3,
-            "unknown key `colour` under verify: (known: lab, timeout, elision)",
+            "unknown key `colour` under verify: (known: lab, timeout, starts-from, elision)",
         ),
         ("---\nverify: {timeout: 0}\n---\n", 2, "verify.timeout must be a positive number"),
         ("---\nverify: {timeout: -2}\n---\n", 2, "verify.timeout must be a positive number"),

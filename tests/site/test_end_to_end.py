@@ -67,7 +67,8 @@ def test_a_chapter_verified_by_the_runner_is_published(tmp_path: Path) -> None:
     )
     assert handouts.returncode == 0, handouts.stderr
     text = "\n".join(p.extract_text() for p in PdfReader(book / "handouts" / "essai.pdf").pages)
-    assert '$ echo "utilise jeton-42"' in text and "[code de retour 3]" in text
+    # A value a run captured and a command reuses is the participant's own: a placeholder.
+    assert '$ echo "utilise <JETON>"' in text and "[code de retour 3]" in text
 
 
 def test_site_and_handouts_never_load_the_lab_or_the_executor() -> None:

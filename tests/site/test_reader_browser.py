@@ -81,7 +81,9 @@ CONTRASTS = """(() => {
     });
     return 0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2];
   };
-  return [...document.querySelectorAll(MARKS)].filter(e => e.getClientRects().length).map(el => {
+  // What a reader sees: text in a closed <details> (« Mise en place ») keeps stale styles.
+  return [...document.querySelectorAll(MARKS)]
+      .filter(e => e.getClientRects().length && e.checkVisibility()).map(el => {
     const back = background(el);
     const fore = over(parse(getComputedStyle(el).color), back);
     const [l1, l2] = [lum(fore), lum(back)];

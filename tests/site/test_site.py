@@ -146,9 +146,13 @@ def test_strict_build_fails_on_a_stale_chapter_naming_it(book: Path) -> None:
     loose = build(book)
     assert loose.status == 0, loose.log
     page = loose.page("02-machines")
-    assert "vb vb--stale" in page and "Obsolète" in page
+    assert "vb vb--stale" in page
     assert '<span class="go">node-01' in page  # the unchanged block still shows its real output
-    assert "Chapitre modifié depuis sa vérification" in page
+    # The header says it once; an unchanged block, shown with its old output, has no mark.
+    assert "Chapitre modifié depuis sa vérification" in page and "Obsolète" not in page
+    chapter.write_text(chapter.read_text().replace("echo retour", "echo retour-changé"))
+    page = build(book).page("02-machines")
+    assert "Obsolète</span> : ce bloc a changé" in plain(page)
 
 
 def test_a_chapter_never_verified_warns_and_shows_no_output(book: Path) -> None:
@@ -236,15 +240,15 @@ def test_a_console_block_the_runner_cannot_see_is_a_warning(book: Path) -> None:
     chapter = book / "docs" / "02-machines.md"
     chapter.write_text(
         chapter.read_text()
-        + "\nIntro.\n\n    ```console\n    $ echo invisible\n    invisible\n    ```\n"
+        + "\n<div markdown>\n```console\n$ echo invisible\ninvisible\n```\n</div>\n"
         + "\n````markdown\n```console\n$ echo exemple\n```\n````\n"
     )
     strict = build(book, "--strict")
     assert strict.status != 0
     # The notation itself refuses it, by file:line; the site passes that on as a warning.
-    assert "docs/02-machines.md:14:" in strict.log
-    assert "not seen as a fenced block" in strict.log
-    assert ":20:" not in strict.log  # an example inside another fence
+    # (A block inside `!!! note` is no longer one: the runner verifies it.)
+    assert "docs/02-machines.md:13: this console block is not seen as a fenced block" in strict.log
+    assert ":20: this console block" not in strict.log  # an example inside another fence
 
 
 def test_blocks_without_a_run_to_show_never_show_or_copy_the_notation(book: Path) -> None:
