@@ -127,14 +127,6 @@ class Block:
 
 
 @dataclass(frozen=True)
-class Heading:
-    """A `##` to `######` heading: the section the blocks after it sit under."""
-
-    loc: Location
-    text: str
-
-
-@dataclass(frozen=True)
 class LabRequest:
     """What a chapter asks of the lab in its front matter (`verify: {lab: ...}`)."""
 
@@ -166,7 +158,8 @@ class Chapter:
     blocks: tuple[Block, ...] = field(default_factory=tuple)
     elision: str = "..."  # the line that stands for zero or more lines (`verify.elision`)
     front_matter: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
-    headings: tuple[Heading, ...] = ()
+    # (line, text) of each `##` to `######` heading: the section the blocks after it sit under
+    headings: tuple[tuple[int, str], ...] = ()
     # The Markdown of the opening paragraphs: between the title and the first section or block.
     intro: tuple[str, ...] = ()
     starts_from: StartsFrom | None = None

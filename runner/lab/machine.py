@@ -17,19 +17,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from runner.lab.base import Capability, LabError, NodeProblem
+from runner.lab.processes import pid_alive
 from runner.records import LabInfo
 
 STORAGE_PREFIX = "book-lab-machine-"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class MachineLab:
@@ -140,7 +131,7 @@ class MachineProvider:
                 pid = int((storage / "owner.pid").read_text())
             except (OSError, ValueError):
                 pid = 0
-            if pid and _alive(pid):
+            if pid and pid_alive(pid):
                 continue
             lab = MachineLab(storage, "")
             removed.extend(f"machine {n} ({storage})" for n in lab.nodes())

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from runner.lab.processes import pid_alive
 from runner.store import atomic_write
 
 ROOT = Path("/run/book-lab")
@@ -222,13 +223,7 @@ def owner_alive(paths: LabPaths) -> bool:
         state = load_lab(paths)
         if state is None:
             return True
-        try:
-            os.kill(state.owner_pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
+        return pid_alive(state.owner_pid)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

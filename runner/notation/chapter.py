@@ -8,7 +8,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from runner.model import Block, BlockOptions, Chapter, Command, ExpectLine, Heading, Location
+from runner.model import Block, BlockOptions, Chapter, Command, ExpectLine, Location
 from runner.notation.containers import open_containers
 from runner.notation.effects import effect
 from runner.notation.errors import NotationError
@@ -75,7 +75,7 @@ def parse_chapter(path: Path, text: str | None = None) -> Chapter:
         )
     blocks = _link_nested_shells(blocks)
     _check_names(blocks)
-    headings, intro = _outline(plain, path)
+    headings, intro = _outline(plain)
     return Chapter(
         path=path,
         source=text,
@@ -91,10 +91,10 @@ def parse_chapter(path: Path, text: str | None = None) -> Chapter:
     )
 
 
-def _outline(tokens: list[Token], path: Path) -> tuple[tuple[Heading, ...], tuple[str, ...]]:
+def _outline(tokens: list[Token]) -> tuple[tuple[tuple[int, str], ...], tuple[str, ...]]:
     """The chapter's sections (every heading but `#`) and its opening paragraphs (top-level
     ones between its title and its first section or block; `!!!` admonitions left out)."""
-    headings: list[Heading] = []
+    headings: list[tuple[int, str]] = []
     intro: list[str] = []
     seen_title, opening = False, True
     for i, token in enumerate(tokens):
@@ -102,14 +102,13 @@ def _outline(tokens: list[Token], path: Path) -> tuple[tuple[Heading, ...], tupl
             if token.tag != "h1" or seen_title:
                 opening = False
             seen_title = True
-            if token.tag != "h1":
-                line = token.map[0] + 1 if token.map else 0
-                headings.append(Heading(Location(path, line), tokens[i + 1].content.strip()))
+            if token.tag != "h1" and token.map is not None:  # block tokens always have a map
+                headings.append((token.map[0] + 1, tokens[i + 1].content.strip()))
         elif token.type == "fence":
             opening = False
         elif opening and token.type == "paragraph_open" and token.level == 0:
             text = tokens[i + 1].content
-            if not text.lstrip().startswith("!!!"):
+            if not text.startswith("!!!"):  # paragraphs come with their blanks stripped
                 intro.append(text)
     return tuple(headings), tuple(intro)
 

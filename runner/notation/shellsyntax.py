@@ -94,7 +94,10 @@ class LineReader:
                 at_command = False
             elif ch == "#" and (i == 0 or line[i - 1] in " \t;|&("):
                 break  # a comment runs to the end of the line
-            elif line.startswith("<<", i) and not line.startswith("<<<", i):
+            elif line.startswith("<<<", i):  # a here-string: no document follows
+                i += 3
+                continue
+            elif line.startswith("<<", i):
                 match = _HEREDOC.match(line, i)
                 if match:
                     word = match.group(2) or match.group(3) or match.group(4) or ""

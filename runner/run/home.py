@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from runner.lab.processes import pid_alive
 from runner.run.tracking import end_marked
 
 PREFIX = "verify-home-"
@@ -62,7 +63,7 @@ def clean_stale_homes(tmp: Path | None = None) -> list[str]:
     removed = []
     for folder in sorted(base.glob(PREFIX + "*")):
         pid = folder.name[len(PREFIX) :].split("-", 1)[0]
-        if not pid.isdigit() or not folder.is_dir() or _alive(int(pid)):
+        if not pid.isdigit() or not folder.is_dir() or pid_alive(int(pid)):
             continue
         try:
             if folder.stat().st_uid != os.geteuid() and os.geteuid() != 0:
@@ -73,13 +74,3 @@ def clean_stale_homes(tmp: Path | None = None) -> list[str]:
         remove_home(folder)
         removed.append(str(folder))
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

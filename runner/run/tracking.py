@@ -21,19 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.lab import cgroups
+from runner.lab.processes import pid_alive
 
 TOP = "booklab-sessions"
 MARKER = "VERIFY_SESSION"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass(frozen=True)
@@ -125,7 +116,7 @@ def clean_stale() -> list[str]:
         return removed
     for folder in sorted((root / TOP).iterdir()):
         pid = folder.name.split("-", 1)[0]
-        if not folder.is_dir() or not pid.isdigit() or _pid_alive(int(pid)):
+        if not folder.is_dir() or not pid.isdigit() or pid_alive(int(pid)):
             continue
         rel = f"/{TOP}/{folder.name}"
         cgroups.kill_all(rel)

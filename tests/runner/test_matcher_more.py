@@ -129,3 +129,50 @@ def test_a_search_that_gives_up_says_so() -> None:
         "(the search for a match gave up: too many ways to place `...`)\n"
     )
     assert not match(["...", "never"], "x\nx").diff.startswith("(the search")
+
+
+def test_failures_are_plainly_false() -> None:
+    assert match(["a"], "b").ok is False
+    assert match(["a", "q"], "a", order_any=True).ok is False
+    assert match(["a"], "a\nb", order_any=True).ok is False
+    assert match(["a"], "a").ok is True
+
+
+def test_a_non_breaking_space_is_no_blank() -> None:
+    # French typography: `prix\u00a0:` is one word, never `prix :`.
+    assert not match(["prix\u00a0: 3"], "prix : 3").ok
+    assert not match(["prix : 3"], "prix\u00a0: 3").ok
+    assert match(["prix\u00a0: 3"], "prix\u00a0:  3").ok
+
+
+def test_diff_searches_forward_only() -> None:
+    diff = render_diff(["a", "b", "a"], ["a", "b", "c"], {})
+    assert diff.splitlines()[3:] == [" a", " b", "-a", "+c"]
+    # An earlier line would match the last expected one: it is not taken again.
+    diff = render_diff(["a [..]", "b", "a [..]"], ["a 1", "b", "c"], {})
+    assert diff.splitlines()[3:] == [" a 1", " b", "-a [..]", "+c"]
+
+
+def test_an_ellipsis_never_goes_back() -> None:
+    assert not match_prefix(["a", "...", "a"], "a")
+    assert not match(["a", "...", "a", "..."], "a").ok
+    assert match(["a", "...", "a", "..."], "a\na").ok
+
+
+def test_diff_gives_an_unmatched_ellipsis_what_the_remaining_lines_leave() -> None:
+    diff = render_diff(["x", "...", "q", "r"], ["x", "1", "2", "3", "r"], {})
+    assert diff.splitlines()[3:] == [" x", " 1", " 2", "-q", "+3", " r"]
+
+
+def test_diff_after_a_matched_ellipsis_keeps_what_came_before() -> None:
+    assert render_diff(["a", "...", "z"], ["a", "b", "z"], {}) == (
+        "(the output differs only in ways the diff cannot show)"
+    )
+    diff = render_diff(["a", "b"], ["a", "c", "d"], {})
+    assert diff.splitlines()[3:] == [" a", "-b", "+c", "+d"]
+
+
+def test_diff_context_is_three_lines() -> None:
+    same = [str(n) for n in range(8)]
+    diff = render_diff([*same, "x"], [*same, "y"], {})
+    assert diff.splitlines()[2:] == ["@@ -6,4 +6,4 @@", " 5", " 6", " 7", "-x", "+y"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.model import Chapter, Heading, LabRequest, Location
+from runner.model import Chapter, LabRequest, Location
 from runner.notation import NotationError, parse_chapter
 from runner.notation.errors import NotationError as Error
 from runner.notation.frontmatter import split_front_matter
@@ -46,11 +46,7 @@ def test_headings_below_the_title_with_their_lines() -> None:
     chapter = parse(
         "---\ntitle: T\n---\n# Titre\n\n## Un  \n\ntexte\n\n### Deux\n\n# Autre titre\n###### Six\n"
     )
-    assert chapter.headings == (
-        Heading(Location(PATH, 6), "Un"),
-        Heading(Location(PATH, 10), "Deux"),
-        Heading(Location(PATH, 13), "Six"),
-    )
+    assert chapter.headings == ((6, "Un"), (10, "Deux"), (13, "Six"))
 
 
 def test_opening_paragraphs_stop_at_the_first_section() -> None:
@@ -88,7 +84,7 @@ def test_chapter_keeps_its_source_path_and_front_matter() -> None:
 
 def test_crlf_chapters_keep_their_lines() -> None:
     chapter = parse("---\r\ntitle: T\r\n---\r\n# T\r\n\r\n## S\r\n```console\r\n$ true\r\n```\r\n")
-    assert chapter.headings == (Heading(Location(PATH, 6), "S"),)
+    assert chapter.headings == ((6, "S"),)
     assert chapter.blocks[0].loc.line == 7
 
 
@@ -447,3 +443,104 @@ def test_compiled_lines() -> None:
     regex, _ = compile_line("a.b [..] {{ /x?/ }}", {})
     assert regex.fullmatch("a.b anything x") and not regex.fullmatch("aXb anything x")
     assert regex.fullmatch("a.b  ")
+
+
+# --- whole messages: what an author reads ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (
+            '```console until="5"\n$ tail -f x\n^C\n```\n',
+            2,
+            "^C inside an until= block: a polled command is re-run, a key cannot be; "
+            "move it to a block of its own",
+        ),
+        (
+            "```console\n$ echo " + "x" * 3996 + "\n```\n",
+            2,
+            "a command line longer than 4000 bytes is cut by the terminal; split it with `\\` "
+            "at the end of a line",
+        ),
+        (
+            "```console\n$ echo a\n{{ x }}\n$ echo {{ /b/ }}\n```\n",
+            4,
+            "a command can use a captured value, `{{ name }}`, not a regular expression",
+        ),
+        (
+            "```console\nhello\n```\n",
+            2,
+            "output before any command: a console block starts with a command typed at a "
+            "prompt, e.g. `$ ls`",
+        ),
+        (
+            "```console\n$ echo a \\\n```\n",
+            2,
+            "this command is unfinished at the end of the block (an open quote, here-document, "
+            "or a trailing `\\`, `|`, `&&`); finish it, with its continuation lines behind `> `",
+        ),
+        (
+            "```console\n$ echo 'a\nb'\n```\n",
+            3,
+            "the command above is unfinished (open quote or here-document): its continuation "
+            "lines start with `> `",
+        ),
+        (
+            "```console\n$ echo a\n{{ v }}\n$ echo {{ v }} {{ w }}\n```\n",
+            4,
+            "`{{ w }}` is used in a command but no earlier output captures it; capture it in an "
+            "expected line first",
+        ),
+        (
+            "```console\n$ false\n[1]\nx\n```\n",
+            3,
+            "[1] must be the last expected line of its command (the exit status)",
+        ),
+        ("```console\n$ cat\n^D\n^C\n```\n", 4, "one key (^C or ^D) per command at most"),
+    ],
+)
+def test_whole_error_messages(text: str, line: int, message: str) -> None:
+    err = error(text)
+    assert (err.loc, err.message) == (Location(PATH, line), message)
+
+
+def test_the_longest_command_line_kept() -> None:
+    assert parse("```console\n$ echo " + "y" * 3995 + "\n```\n").blocks
+    err = error("```console\n$ echo " + "é" * 1998 + "\n```\n")  # bytes, not characters
+    assert "longer than 4000 bytes" in err.message
+
+
+def test_a_bad_pattern_in_a_command_names_the_file() -> None:
+    assert str(error("```console\n$ echo \\\n> {{ b\n```\n")).startswith("ch.md:3: ")
+
+
+def test_a_fence_in_a_paragraph_line_is_refused() -> None:
+    err = error("Texte\n    ```console\n    $ true\n    ```\n")
+    assert err.loc.line == 2 and "would be published unverified" in err.message
+
+
+def test_an_indented_admonition_paragraph_is_no_intro() -> None:
+    assert parse("# T\n\n   !!! note\n\nUn.\n").intro == ("Un.",)
+
+
+def test_an_empty_continuation_line() -> None:
+    (command,) = parse("```console\n$ cat <<EOF\n>\n> EOF\n```\n").blocks[0].commands
+    assert command.lines == ("cat <<EOF", "", "EOF")
+
+
+def test_blank_lines_around_the_output_and_the_status() -> None:
+    (command,) = parse("```console\n$ run\n\n\na\n\nb\n\n\n[3]\n\n```\n").blocks[0].commands
+    assert [e.text for e in command.expected] == ["a", "", "b"]
+    assert command.status == 3 and command.expected[0].loc.line == 5
+    (blank,) = parse("```console\n$ run\n\n\n```\n").blocks[0].commands
+    assert blank.expected == () and blank.status is None
+
+
+def test_no_key_means_nothing_before_it() -> None:
+    (command,) = parse("```console\n$ echo a\na\n```\n").blocks[0].commands
+    assert command.key is None and command.expected_before_key == 0
+    (keyed,) = parse("```console\n$ tail -f l\na\nb\n^C\nc\n```\n").blocks[0].commands
+    assert keyed.expected_before_key == 2 and [e.text for e in keyed.expected] == ["a", "b", "c"]
+    (indented,) = parse("```console\n$ cat\n  ^C\n```\n").blocks[0].commands
+    assert indented.key is None and indented.expected[0].text == "  ^C"

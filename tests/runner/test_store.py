@@ -263,3 +263,81 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_nothing(tmp_path: Path) ->
         atomic_write(target, "half \udcff")  # cannot be encoded: fails mid-write
     assert target.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_empty_spans_anywhere_are_dropped() -> None:
+    assert merge_spans([(0, 0), (1, 2)]) == ((1, 2),)
+    assert merge_spans([(2, 1), (3, 5), (4, 4)]) == ((3, 5),)
+
+
+def test_a_key_outside_the_root_keeps_every_name() -> None:
+    store = ResultStore(folder=Path("/p/verified"), root=Path("/p"))
+    assert store.key(Path("/Xdir/c.md")) == "Xdir/c.md"
+
+
+def test_corrupt_results_name_their_file(tmp_path: Path) -> None:
+    store = ResultStore(folder=tmp_path / "verified", root=tmp_path)
+    store.file("docs/a.md").parent.mkdir(parents=True)
+    store.file("docs/a.md").write_text("{", encoding="utf-8")
+    where = f"^{store.file('docs/a.md')}: unreadable results"
+    with pytest.raises(ResultsError, match=where):
+        store.load("docs/a.md")
+    with pytest.raises(ResultsError, match=where):
+        store.all()
+
+
+def test_the_temporary_file_is_a_hidden_sibling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Beside its target, so that the rename is atomic (same file system); hidden, so that no
+    # reader of the folder takes it for a result.
+    moves: list[tuple[str, str]] = []
+    real = os.replace
+
+    def spy(src: str, dst: str) -> None:
+        moves.append((str(src), str(dst)))
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    target = tmp_path / "r.json"
+    atomic_write(target, "x")
+    ((src, dst),) = moves
+    assert Path(dst) == target and Path(src).parent == tmp_path
+    assert Path(src).name.startswith(".r.json.") and src.endswith(".tmp")
+
+
+def test_what_keeps_results_from_being_written(tmp_path: Path) -> None:
+    from runner.store import writable_problem
+
+    folder = tmp_path / "verified" / "deep"
+    assert writable_problem([folder], None) is None and not folder.exists()  # nothing made
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    assert writable_problem([afile], None) == (
+        f"the results folder {afile} is a file; give a folder (--results)"
+    )
+    assert writable_problem([afile / "below"], None) == (
+        f"results cannot be written to {afile / 'below'}: {afile} is not a folder "
+        "(fix it, or --results DIR)"
+    )
+    assert writable_problem([folder], None, results=afile) == (
+        f"--results {afile}: is a file; give a folder"
+    )
+    junit_dir = writable_problem([folder], tmp_path)
+    assert junit_dir == f"--junit {tmp_path}: is a folder; give a file name"
+    assert writable_problem([folder], afile / "j.xml") == (
+        f"--junit {afile / 'j.xml'}: {afile} is not a folder"
+    )
+    assert writable_problem([folder], tmp_path / "out" / "j.xml") is None
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]  # probes leave nothing
+
+
+def test_unreadable_results_are_set_aside_never_deleted(tmp_path: Path) -> None:
+    store = ResultStore(folder=tmp_path / "verified", root=tmp_path)
+    path = store.file("docs/a.md")
+    path.parent.mkdir(parents=True)
+    path.write_text("{", encoding="utf-8")
+    aside = store.set_aside("docs/a.md")
+    assert not path.exists() and aside.read_text(encoding="utf-8") == "{"
+    assert aside.parent == path.parent and aside.name.startswith("a.md.json.unreadable-2")
+    assert store.load("docs/a.md") == ChapterRecord()
