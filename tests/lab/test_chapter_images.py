@@ -75,7 +75,8 @@ def test_a_failed_hidden_setup_block_blocks_the_session_naming_its_line(
         tmp_path,
         "setup.md",
         "---\nverify:\n  lab: {nodes: 1}\n---\n"
-        "```console hidden\n$ eval $(docker-machine env node-09)\n```\n\n"
+        # A hidden check that fails (hidden blocks may only check or wait): node-09 is no node.
+        "```console hidden\n$ docker-machine ip node-09\n```\n\n"
         "```console\n$ docker ps --format '{{.Names}}'\n```\n",
     )
     code = main(["verify", str(path)])

@@ -248,7 +248,7 @@ def test_an_engine_that_dies_at_boot_fails_the_lab_and_leaves_nothing(tmp_path: 
     cache = tmp_path / "cache"
     shutil.copytree(image.VM_CACHE / "debs", cache / "debs")  # offline, and no second download
     before = labs_now()
-    provider = VmProvider(engine=image.EngineBundle.from_dir(folder, "broken"), cache=cache)
+    provider = VmProvider(bundle=image.EngineBundle.from_dir(folder, "broken"), cache=cache)
     with pytest.raises(LabError, match=r"engine exited[\s\S]*status 3"):
         provider.up(("node-01",))
     assert labs_now() <= before  # no VM, tap, disk or rule of that lab is left

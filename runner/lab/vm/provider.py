@@ -159,8 +159,10 @@ class VmProvider(NetnsProvider):
         engine: str = engines.DEFAULT,
         cache: Path = image.VM_CACHE,
         kernel_meta: str = image.KERNEL_META,
+        bundle: image.EngineBundle | None = None,
     ) -> None:
         super().__init__(root, manual, engine)  # the generation, from the lab's engine cache
+        self.bundle = bundle  # given: these binaries instead of the generation's (tests)
         self.cache = cache
         self.kernel_meta = kernel_meta
         self._image: image.VmImage | None = None
@@ -169,7 +171,10 @@ class VmProvider(NetnsProvider):
     def _preflight(self) -> None:
         preflight()
         try:
-            self._image = image.for_engine(self.engine, self.cache, self.kernel_meta)
+            if self.bundle is not None:
+                self._image = image.ensure(self.bundle, self.cache, self.kernel_meta)
+            else:
+                self._image = image.for_engine(self.engine, self.cache, self.kernel_meta)
         except LabFault as exc:
             raise LabError(f"the VM image cannot be made (nothing was left): {exc}") from exc
         self._accel = qemu.probe_accel(self._image, self.cache)
