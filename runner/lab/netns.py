@@ -335,22 +335,44 @@ class NetnsProvider:
                 raise
         return lab
 
+    # What a provider built on this one (the vm provider) changes: how a node is made.
+    driver = "netns"  # the DRIVER `docker-machine ls` shows
+
+    def _prepare(self, paths: LabPaths) -> None:
+        """Before any node: what every node of the lab shares besides TLS (vm: an SSH key)."""
+
+    def _provision(self, paths: LabPaths, state: LabState, node: NodeState) -> None:
+        nodes.provision(paths, state, node)
+
+    def _finish(
+        self, paths: LabPaths, node: NodeState, archive: Path, abort: threading.Event
+    ) -> None:
+        nodes.finish(paths, node, archive, abort)
+
+    def _engine_version(self, lab: NetnsLab, made: list[NodeState]) -> str | None:
+        version = engine.version(lab.paths.node_dir(made[0].name)) if made else None
+        if version is None:  # no node yet: the bundle's own `dockerd --version`
+            found = engines.cached(lab.state.engine) if lab.state.engine else None
+            version = found.dockerd_version if found is not None else None
+        return version
+
     def _populate(self, lab: NetnsLab, wanted: tuple[str, ...], archive: Path) -> None:
         paths = lab.paths
         tls.make_ca_and_client(paths.certs, "book-lab")
+        self._prepare(paths)
         paths.bin.mkdir(parents=True, exist_ok=True)
         script = paths.bin / "docker-machine"
         root = str(Path(__file__).resolve().parents[2])
         script.write_text(COMMAND_SCRIPT.format(python=sys.executable, lab=lab.state.id, root=root))
         script.chmod(0o755)
         with flocked(paths.lock):
-            reserved = [nodes.reserve(paths, lab.state, name, "netns") for name in wanted]
+            reserved = [nodes.reserve(paths, lab.state, name, self.driver) for name in wanted]
         workers = max(1, min(8, len(reserved)))
         abort = threading.Event()
         pool = ThreadPoolExecutor(workers)
         try:
-            list(pool.map(lambda n: nodes.provision(paths, lab.state, n), reserved))
-            list(pool.map(lambda n: nodes.finish(paths, n, archive, abort), reserved))
+            list(pool.map(lambda n: self._provision(paths, lab.state, n), reserved))
+            list(pool.map(lambda n: self._finish(paths, n, archive, abort), reserved))
         except BaseException:
             # Ctrl-C: the workers stop waiting for their engines, and we wait for them (a
             # second Ctrl-C is held meanwhile) so that the teardown after us misses nothing
@@ -360,10 +382,7 @@ class NetnsProvider:
                 pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
-        version = engine.version(paths.node_dir(reserved[0].name)) if reserved else None
-        if version is None:  # no node yet: the bundle's own `dockerd --version`
-            found = engines.cached(lab.state.engine) if lab.state.engine else None
-            version = found.dockerd_version if found is not None else None
+        version = self._engine_version(lab, reserved)
         # Complete only now: until this is saved, a dead owner means a half-made lab.
         lab.state = LabState(**{**lab.state.__dict__, "engine_version": version, "complete": True})
         save_lab(paths, lab.state)

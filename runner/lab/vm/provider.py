@@ -15,20 +15,17 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from runner.lab import engines, nodes
+from runner.lab import engines
 from runner.lab.base import Capability, NodeProblem
 from runner.lab.errors import LabError, LabFault
-from runner.lab.netns import COMMAND_SCRIPT, NetnsLab, NetnsProvider
+from runner.lab.netns import NetnsLab, NetnsProvider
 from runner.lab.netns import preflight as netns_preflight
-from runner.lab.state import ROOT, LabPaths, LabState, flocked, load_lab, load_nodes, save_lab
-from runner.lab.tls import make_ca_and_client
+from runner.lab.state import ROOT, LabPaths, LabState, NodeState, flocked, load_lab, load_nodes
 from runner.lab.vm import image, machines, qemu
 from runner.records import LabInfo
 from runner.store import atomic_write
@@ -194,34 +191,24 @@ class VmProvider(NetnsProvider):
         """What the KVM probe found (after `up`), for the lab's report."""
         return self._accel
 
-    def _populate(self, lab: NetnsLab, wanted: tuple[str, ...], archive: Path) -> None:
-        paths = lab.paths
-        make_ca_and_client(paths.certs, "book-lab")
+    driver = "qemu"
+
+    def _prepare(self, paths: LabPaths) -> None:
         machines.make_ssh_key(paths)
-        paths.bin.mkdir(parents=True, exist_ok=True)
-        script = paths.bin / "docker-machine"
-        root = str(Path(__file__).resolve().parents[3])
-        script.write_text(COMMAND_SCRIPT.format(python=sys.executable, lab=lab.state.id, root=root))
-        script.chmod(0o755)
-        with flocked(paths.lock):
-            reserved = [nodes.reserve(paths, lab.state, n, "qemu") for n in wanted]
-        workers = max(1, min(8, len(reserved)))
-        abort = threading.Event()
-        pool = ThreadPoolExecutor(workers)
-        try:
-            list(pool.map(lambda n: machines.provision(paths, lab.state, n), reserved))
-            list(pool.map(lambda n: machines.finish(paths, n, archive, abort), reserved))
-        except BaseException:
-            abort.set()  # Ctrl-C: the workers stop waiting, the teardown after us misses nothing
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
+
+    def _provision(self, paths: LabPaths, state: LabState, node: NodeState) -> None:
+        machines.provision(paths, state, node)
+
+    def _finish(
+        self, paths: LabPaths, node: NodeState, archive: Path, abort: threading.Event
+    ) -> None:
+        machines.finish(paths, node, archive, abort)
+
+    def _engine_version(self, lab: NetnsLab, made: list[NodeState]) -> str | None:
         if isinstance(lab, VmLab):
             lab.probe_guest()
-        version = machines.engine_version(paths, reserved[0]) if reserved else None
-        lab.state = replace(lab.state, engine_version=version or lab.state.engine_version)
-        lab.state = replace(lab.state, complete=True)
-        save_lab(paths, lab.state)
+        version = machines.engine_version(lab.paths, made[0]) if made else None
+        return version or lab.state.engine_version
 
 
 def attach(lab_id: str, root: Path = ROOT) -> VmLab:
