@@ -109,7 +109,9 @@ def test_double_ctrl_c_during_lab_start_does_not_hang(tmp_path: Path) -> None:
             assert threads <= 1, f"{threads} threads still running after: {line}"
     proc.wait()
     out = "".join(lines)
-    assert proc.returncode == 130, out
+    # 130, or killed by the second SIGINT once the run had said it was over: a shell shows
+    # both as 130.
+    assert proc.returncode in (130, -signal.SIGINT), out
     assert "Traceback" not in out, out
     for folder in mine:
         assert [r for r in census.census() if r.lab == folder.name] == [], out
