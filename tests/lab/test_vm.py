@@ -252,6 +252,18 @@ def test_an_engine_that_dies_at_boot_fails_the_lab_and_leaves_nothing(tmp_path: 
     with pytest.raises(LabError, match=r"engine exited[\s\S]*status 3"):
         provider.up(("node-01",))
     assert labs_now() <= before  # no VM, tap, disk or rule of that lab is left
+    # Nor the KVM probe's guest (this cache is new, so the probe ran): a live process whose
+    # command line names this cache would be one left behind.
+    left = subprocess.run(["pgrep", "-f", str(cache)], capture_output=True, text=True).stdout
+    alive = [pid for pid in left.split() if not _zombie(int(pid))]
+    assert alive == [], f"processes of this test's cache left: {alive}"
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True  # gone meanwhile
 
 
 HOLDER = textwrap.dedent("""

@@ -11,6 +11,7 @@ import json
 import os
 import select
 import shlex
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -79,7 +80,10 @@ def _probe(image: VmImage) -> Accel:
         "-m", "256", "-kernel", str(image.kernel), "-append", "console=ttyS0 panic=-1",
         "-serial", "stdio", "-no-reboot",
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # Its own process group: killing `timeout` alone would leave QEMU running, orphaned.
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
     assert proc.stdout is not None
     seen = b""
     deadline = time.monotonic() + KVM_PROBE_SECONDS
@@ -92,7 +96,8 @@ def _probe(image: VmImage) -> Accel:
                     break
                 seen += chunk
     finally:
-        proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     if b"Linux version" in seen:
         return Accel("kvm", "KVM works (a probe guest booted its kernel)")
