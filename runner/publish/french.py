@@ -14,7 +14,7 @@ _MONTHS = (
 
 _PROVIDERS = {
     "netns": "laboratoire local",
-    "vm": "machines virtuelles locales (QEMU)",
+    "vm": "laboratoire de machines virtuelles locales (QEMU)",
     "machine": "docker-machine",
     "none": "sans laboratoire",
 }
