@@ -168,9 +168,12 @@ class NetnsLab:
             running = [n for n in load_nodes(self.paths) if n.desired == "running"]
         try:
             for node in running:
-                nodes.tag_images(self.paths, node, dict(names))
+                self._tag_node(node, dict(names))
         except LabFault as exc:
             raise LabError(str(exc)) from exc
+
+    def _tag_node(self, node: NodeState, names: dict[str, str]) -> None:
+        nodes.tag_images(self.paths, node, names)
 
     def problems(self) -> list[NodeProblem]:
         out = []

@@ -11,12 +11,10 @@ SIGKILL) removes a VM lab too.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,10 +23,9 @@ from runner.lab.base import Capability, NodeProblem
 from runner.lab.errors import LabError, LabFault
 from runner.lab.netns import NetnsLab, NetnsProvider
 from runner.lab.netns import preflight as netns_preflight
-from runner.lab.state import ROOT, LabPaths, LabState, NodeState, flocked, load_lab, load_nodes
+from runner.lab.state import ROOT, LabPaths, LabState, NodeState, load_lab, load_nodes
 from runner.lab.vm import image, machines, qemu
 from runner.records import LabInfo
-from runner.store import atomic_write
 
 TOOLS = {
     "qemu-system-x86_64": "qemu-system-x86",
@@ -106,15 +103,8 @@ class VmLab(NetnsLab):
             for name in CAPABILITIES
         }
 
-    def tag_images(self, names: Mapping[str, str]) -> None:
-        with flocked(self.paths.lock):
-            atomic_write(self.paths.image_names, json.dumps(dict(names), sort_keys=True))
-            running = [n for n in load_nodes(self.paths) if n.desired == "running"]
-        try:
-            for node in running:
-                machines.tag_images(self.paths, node, dict(names))
-        except LabFault as exc:
-            raise LabError(str(exc)) from exc
+    def _tag_node(self, node: NodeState, names: dict[str, str]) -> None:
+        machines.tag_images(self.paths, node, names)
 
     def info(self) -> LabInfo:
         if self._final_info is not None:
