@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
@@ -126,6 +126,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 @dataclass(frozen=True)
+class LabChoice:
+    """A lab provider, and the capabilities it was chosen for (none when it was named)."""
+
+    name: str
+    chosen_for: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Planned:
     path: Path
     chapter: Chapter
@@ -134,6 +142,7 @@ class Planned:
     lab_key: str
     setup: Setup
     engine: Bundle  # the Docker Engine generation it runs on (client and, with a lab, nodes)
+    provider: LabChoice | None  # the lab it runs on; None: no lab
 
     @property
     def label(self) -> str:
@@ -150,16 +159,33 @@ class Done:
     outcomes: dict[tuple[int, int], Outcome] = field(default_factory=dict)
 
 
+def _provider(chapter: Chapter, forced: str | None, setup: Setup = NO_SETUP) -> LabChoice | None:
+    """Which lab provider a chapter runs on: the one its front matter or `--provider` names,
+    else the cheapest that has every capability its blocks require. None: no lab."""
+    lab = setup.lab if setup.parts else chapter.lab
+    if lab is None:
+        return None
+    named = lab.provider or forced
+    if named is not None:
+        return LabChoice(named, ())
+    from runner.lab import choose_provider
+
+    needs = tuple(sorted({cap for block in chapter.blocks for cap in block.options.requires}))
+    return LabChoice(choose_provider(set(needs)), needs)
+
+
 def _lab_key(
-    chapter: Chapter, provider: str | None, engine: Bundle, setup: Setup = NO_SETUP
+    chapter: Chapter, provider: LabChoice | None, engine: Bundle, setup: Setup = NO_SETUP
 ) -> str:
     lab = setup.lab if setup.parts else chapter.lab
     # The engine's exact packages: a bundle fetched anew (another Debian revision) re-runs.
     packages = engine.packages
-    if lab is None:
+    if lab is None or provider is None:
         key = json.dumps({"client": packages.get("docker-cli", packages.get("docker.io"))})
     else:
-        name = lab.provider or provider or "default"
+        # The provider that runs it, named or chosen: a run on netns chosen by default and
+        # one forced with --provider netns are the same lab.
+        name = provider.name
         key = json.dumps(
             {"provider": name, "nodes": list(lab.nodes), "engine": packages}, sort_keys=True
         )
@@ -231,6 +257,7 @@ def verify(options: argparse.Namespace) -> int:
             reporter.note(f"{path}: no console block, nothing to verify")
             continue  # nothing to record either
         store = ResultStore.for_chapter(path, options.results, primary=book.primary)
+        choice = _provider(chapter, options.provider, setup)
         for bundle in bundles:
             planned.append(
                 Planned(
@@ -238,9 +265,10 @@ def verify(options: argparse.Namespace) -> int:
                     chapter,
                     store,
                     store.key(path),
-                    _lab_key(chapter, options.provider, bundle, setup),
+                    _lab_key(chapter, choice, bundle, setup),
                     setup,
                     bundle,
+                    choice,
                 )
             )
     if options.shard is not None:
@@ -332,6 +360,28 @@ def _save(item: Planned, run: ChapterRun, reporter: Reporter) -> bool:
     return True
 
 
+@dataclass
+class Together:
+    """What chapters running at once share: their sessions (closed all at once on Ctrl-C) and
+    one slot for the vm lab. Its VMs are CPU-bound under TCG: two VM chapters at once would
+    each run at half speed and miss their `until=` deadlines, so they take turns while netns
+    chapters fill the other workers."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    sessions: list[dict[str, Shell]] = field(default_factory=list)
+    vm_slot: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))
+
+    def take_vm_slot(self, cancel: threading.Event | None, waiting: Callable[[], None]) -> bool:
+        """Wait for the vm slot (calling `waiting` once if it is taken); True once held."""
+        if self.vm_slot.acquire(blocking=False):
+            return True
+        waiting()
+        while not self.vm_slot.acquire(timeout=0.5):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("interrupted while waiting for the vm lab")
+        return True
+
+
 def _run_chapters(
     items: list[Planned],
     options: argparse.Namespace,
@@ -358,23 +408,22 @@ def _run_chapters(
         return done, [], unsaved
     # Several at once: no live status line; each chapter's account printed whole.
     reporter.live = False
-    lock = threading.Lock()
+    together = Together()
     failed_saves: list[str] = []
-    sessions: list[dict[str, Shell]] = []
 
     def work(item: Planned, cancel: threading.Event) -> Done:
-        finished = _run_one(item, options, version, reporter, cancel, (lock, sessions))
+        finished = _run_one(item, options, version, reporter, cancel, together)
         if cancel.is_set():
             raise Cancelled(f"{item.path}: interrupted")  # a cut-short run is not recorded
-        with lock:
+        with together.lock:
             reporter.chapter_done(item.label, item.path, finished.run)
             if not _save(item, finished.run, reporter):
                 failed_saves.append(item.label)
         return finished
 
     def close_sessions() -> None:
-        with lock:
-            shells = [shell for group in sessions for shell in list(group.values())]
+        with together.lock:
+            shells = [shell for group in together.sessions for shell in list(group.values())]
         for shell in shells:
             shell.close()
 
@@ -449,7 +498,7 @@ def _run_one(
     version: str,
     reporter: Reporter,
     cancel: threading.Event | None,
-    shared: tuple[threading.Lock, list[dict[str, Shell]]] | None,
+    together: Together | None,
 ) -> Done:
     progress = reporter.start_chapter(item.chapter, item.label)
     outcomes: dict[tuple[int, int], Outcome] = {}
@@ -466,16 +515,22 @@ def _run_one(
         outcome=lambda o: outcomes.__setitem__((o.block, o.command), o),
     )
     lab: Lab | None = None
+    vm_slot = False
     try:
         wanted = item.setup.lab if item.setup.parts else item.chapter.lab
-        if wanted is not None:
-            from runner.lab import choose_provider, default_provider
+        if wanted is not None and item.provider is not None:
+            from runner.lab import default_provider
 
-            needs = {cap for block in item.chapter.blocks for cap in block.options.requires}
-            name = wanted.provider or options.provider
-            chosen = name is None and bool(needs)
-            provider = default_provider(name or choose_provider(needs), item.engine.generation)
-            why = f", chosen for {', '.join(sorted(needs))}" if chosen else ""
+            provider = default_provider(item.provider.name, item.engine.generation)
+            needs = item.provider.chosen_for
+            why = f", chosen for {', '.join(needs)}" if needs else ""
+            if together is not None and provider.name == "vm":
+                vm_slot = together.take_vm_slot(
+                    cancel,
+                    lambda: reporter.lab_note(
+                        f"{item.label}: waits for the chapter on the vm lab to end"
+                    ),
+                )
             reporter.lab_starting(wanted.nodes, provider.name + why)
             lab = provider.up(wanted.nodes)
             accel = getattr(provider, "accel", None)  # vm: KVM, or TCG and why
@@ -495,10 +550,13 @@ def _run_one(
             keep_going=options.update,
             setup=tuple(part.blocks for part in item.setup.parts),
         )
-        if shared is not None:
-            with shared[0]:
-                shared[1].append(ctx.sessions)
+        if together is not None:
+            with together.lock:
+                together.sessions.append(ctx.sessions)
         return Done(item, run_chapter(ctx), outcomes)
     finally:
         if lab is not None:
             lab.down()
+        if vm_slot:
+            assert together is not None
+            together.vm_slot.release()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import runner
 
-# What publishes results does not change them: the site and the handouts are left out.
-_NOT_RUNNER = ("site", "handouts")
+# What publishes results does not change them: the site, the handouts and what they share.
+_NOT_RUNNER = ("site", "handouts", "publish")
 
 
 @cache

@@ -60,6 +60,8 @@ def offers(name: str) -> dict[str, bool]:
 def choose_provider(requires: set[str]) -> str:
     """The cheapest provider having every capability in `requires`; netns when none has
     (its blocks are then skipped with the reason)."""
+    if not requires:
+        return BY_COST[0]  # nothing to probe
     for name in BY_COST:
         caps = offers(name)
         if all(caps.get(r, False) for r in requires):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.cli import _lab_key, main
+from runner.cli import LabChoice, _lab_key, main
 from runner.lab import engines
 from runner.matcher import match
 from runner.model import Location
@@ -106,13 +106,16 @@ def test_the_cache_is_keyed_on_the_lab(
     path.write_text("---\nverify:\n  lab: {nodes: 0}\n---\n\n```console\n$ echo one\none\n```\n")
     chapter = parse_chapter(path)
     store = ResultStore.for_chapter(path)
-    netns = _lab_key(chapter, "netns", engines.bundle(engines.DEFAULT))
+    netns = _lab_key(chapter, LabChoice("netns", ()), engines.bundle(engines.DEFAULT))
     store.save(
         replace(
             plain.passing, chapter=store.key(path), source_hash=chapter_hash(chapter), lab_key=netns
         )
     )
     assert main(["verify", str(path), "--provider", "netns"]) == 0
+    assert "cached" in capsys.readouterr().out
+    # No provider named: the one chosen (netns, nothing is required) is the same lab.
+    assert main(["verify", str(path)]) == 0
     assert "cached" in capsys.readouterr().out
     # Another provider: not cached, so the run asks for that lab (which does not exist).
     assert main(["verify", str(path), "--provider", "nosuch"]) == 2
