@@ -10,6 +10,7 @@ See runner/lab/README.md (Images) for authors.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -17,6 +18,7 @@ import os
 import subprocess
 import tarfile
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ CACHE_DIR = Path("/var/cache/book-lab")
 BUSYBOX = Path("/bin/busybox")
 EPOCH = 1577836800  # 2020-01-01T00:00:00Z: fixed, so layers and IDs never change
 CREATED = "2020-01-01T00:00:00Z"
+ARCHIVE_KEPT_S = 24 * 3600.0  # an archive no lab used for a day is removed
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -232,6 +235,8 @@ def archive(cache: Path = CACHE_DIR) -> Path:
     defs = definitions()
     target = cache / f"images-{cache_key(defs)}.tar"
     if target.is_file():
+        with contextlib.suppress(OSError):
+            os.utime(target)  # in use: kept by `_prune` in other checkouts
         return target
     cache.mkdir(parents=True, exist_ok=True)
     data = build_archive(defs)
@@ -239,7 +244,19 @@ def archive(cache: Path = CACHE_DIR) -> Path:
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     os.replace(tmp, target)
-    for old in cache.glob("images-*.tar"):
-        if old != target:
-            old.unlink(missing_ok=True)
+    _prune(cache, target)
     return target
+
+
+def _prune(cache: Path, keep: Path, unused_for: float = ARCHIVE_KEPT_S) -> list[Path]:
+    """Remove the archives of other image definitions no lab has used for a day. Another
+    checkout of the book (other images) may be loading its own archive right now: removing
+    every other archive at once would pull it from under that lab."""
+    now = time.time()
+    removed = []
+    for old in cache.glob("images-*.tar"):
+        with contextlib.suppress(OSError):
+            if old != keep and now - old.stat().st_mtime > unused_for:
+                old.unlink()
+                removed.append(old)
+    return removed

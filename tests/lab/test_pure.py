@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import tarfile
+import time
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +101,19 @@ def test_name_filter_regexp_errors_read_like_go(pattern: str, message: str) -> N
     with pytest.raises(re.error) as caught:
         re.compile(pattern)
     assert go_regexp_error(pattern, caught.value) == f"error parsing regexp: {message}"
+
+
+def test_an_archive_another_checkout_uses_is_not_removed(tmp_path: Path) -> None:
+    """Two checkouts with other images share the cache: a new archive removes only those no
+    lab has used for a day, never one that another lab may be loading now."""
+    target = images.archive(tmp_path)
+    recent = tmp_path / "images-0000000000000001.tar"  # another checkout's, used just now
+    stale = tmp_path / "images-0000000000000002.tar"  # nobody's for two days
+    for other in (recent, stale):
+        other.write_bytes(b"x")
+    os.utime(stale, (time.time() - 2 * 86400,) * 2)
+    assert images._prune(tmp_path, target) == [stale]
+    assert target.is_file() and recent.is_file() and not stale.exists()
+    os.utime(target, (time.time() - 2 * 86400,) * 2)
+    assert images.archive(tmp_path) == target  # found, and marked as used again
+    assert time.time() - target.stat().st_mtime < 86400
