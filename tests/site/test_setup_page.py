@@ -48,6 +48,13 @@ def test_a_chapter_that_starts_from_another_shows_how_to_get_there(tmp_path: Pat
     assert "Mise en place" in setup and "« Point de départ »" in setup
     assert "mkdir -p travail &amp;&amp; echo un &gt; travail/a.txt" in setup
     assert "export SALUT=bonjour" in setup
+    # each command is a line that wraps as in any console block (hanging indent, ↪ mark)
+    assert re.search(
+        r'<span class="vb-l vb-l--cmd"><span class="gp">\$ </span>'
+        r'<span class="vb-cmd">export SALUT=bonjour</span>\n</span>',
+        setup,
+    ), setup
+    assert '<div class="vb vb--setup">' in setup
     assert "cat travail/a.txt" not in setup  # looking is not replayed
     assert "travail/b.txt" not in setup  # nor a refused command
     # at the author's mark: after the paragraph, before the first block
