@@ -6,8 +6,14 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from runner import bookconfig
+from runner.lab import engines
 from runner.lab.images import BUSYBOX
 from runner.lab.vm import image, qemu
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_image_key_covers_the_engine_version_and_its_binaries(tmp_path: Path) -> None:
@@ -55,3 +61,26 @@ def test_a_node_initramfs_is_a_cpio_archive_with_the_node_settings(tmp_path: Pat
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert got == "node-07|--label=a b|--debug|", env
+
+
+def test_a_relinked_binary_brings_the_interpreter_it_names_into_the_image() -> None:
+    """Trixie's runc needs a newer glibc than Debian 12's: the engine cache relinks it against
+    the suite's own loader, which the guest must hold at the same path, or every container
+    fails with `fork/exec /usr/bin/runc: no such file or directory`."""
+    relinked = [
+        (bundle, name)
+        for bundle in (engines.bundle(g) for g in bookconfig.load(ROOT).engines)
+        for name in bundle.relinked
+    ]
+    if not relinked:
+        pytest.skip("no engine generation of the book needs relinking on this host's glibc")
+    for bundle, name in relinked:
+        binary = bundle.bin / name
+        interpreter = _interpreter(binary)
+        assert interpreter.is_relative_to(bundle.bin.parent), interpreter
+        assert interpreter in image._libraries(binary, bundle.bin.parent / "libroot")
+
+
+def _interpreter(binary: Path) -> Path:
+    out = subprocess.run(["patchelf", "--print-interpreter", str(binary)], capture_output=True)
+    return Path(out.stdout.decode().strip())

@@ -30,7 +30,7 @@ from runner.lab.state import flocked
 
 VM_CACHE = CACHE_DIR / "vm"
 GUEST = Path(__file__).parent / "guest"
-BUILD_FORMAT = "4"  # bump when the layout below changes without any input changing
+BUILD_FORMAT = "5"  # bump when the layout below changes without any input changing
 KERNEL_META = "linux-image-cloud-amd64"
 DEBS = ("dropbear-bin", "libtomcrypt1", "libtommath1")
 ENGINE_BINARIES = (
@@ -287,10 +287,12 @@ def _libraries(binary: Path, extra_lib: Path) -> set[Path]:
     found = set()
     for line in proc.stdout.splitlines():
         parts = line.split()
+        if parts and parts[0].startswith("/"):
+            # The interpreter, by the path the binary names: a binary relinked against a newer
+            # libc (runner/lab/engines.py) names the bundle's, and ldd shows it `=> /lib64/...`.
+            found.add(Path(parts[0]))
         if "=>" in parts and len(parts) >= 3 and parts[2].startswith("/"):
             found.add(Path(parts[2]))
-        elif parts and parts[0].startswith("/"):
-            found.add(Path(parts[0]))
     return found
 
 
