@@ -7,6 +7,7 @@ a lab (stopping the leader, killing engines) get their own.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +18,16 @@ from runner.lab import census
 from runner.lab.netns import NetnsLab, NetnsProvider
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
+
+# The vm lab's tests: marked `vm` (slow under TCG), skipped only where QEMU cannot run at all.
+VM_MARKS = [
+    pytest.mark.vm,
+    pytest.mark.skipif(
+        shutil.which("qemu-system-x86_64") is None or os.geteuid() != 0,
+        reason="QEMU cannot run here: needs root and Debian's qemu-system-x86 "
+        "(apt-get install qemu-system-x86 qemu-utils)",
+    ),
+]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

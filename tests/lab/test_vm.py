@@ -25,17 +25,9 @@ from runner.lab.vm import image, machines
 from runner.lab.vm.provider import VmLab, VmProvider
 from runner.records import LabInfo
 from runner.store import ResultStore
-from tests.lab.conftest import Run, lab_resources, shell, wait_for
+from tests.lab.conftest import VM_MARKS, Run, lab_resources, shell, wait_for
 
-QEMU_MISSING = shutil.which("qemu-system-x86_64") is None or os.geteuid() != 0
-pytestmark = [
-    pytest.mark.vm,
-    pytest.mark.skipif(
-        QEMU_MISSING,
-        reason="QEMU cannot run here: needs root and Debian's qemu-system-x86 "
-        "(apt-get install qemu-system-x86 qemu-utils)",
-    ),
-]
+pytestmark = VM_MARKS
 ROOT = Path(__file__).resolve().parents[2]
 BOUND = 900.0  # bounds a hang only: under TCG on a loaded machine a swarm converges slowly
 

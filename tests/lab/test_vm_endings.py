@@ -20,17 +20,10 @@ import pytest
 from runner.lab import census
 from runner.lab.netns import NetnsLab, NetnsProvider
 from runner.lab.vm.provider import VmProvider
-from tests.lab.conftest import shell, wait_for
-from tests.lab.test_vm import BOUND, QEMU_MISSING
+from tests.lab.conftest import VM_MARKS, shell, wait_for
+from tests.lab.test_vm import BOUND
 
-pytestmark = [
-    pytest.mark.vm,
-    pytest.mark.skipif(
-        QEMU_MISSING,
-        reason="QEMU cannot run here: needs root and Debian's qemu-system-x86 "
-        "(apt-get install qemu-system-x86 qemu-utils)",
-    ),
-]
+pytestmark = VM_MARKS
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = (sys.executable, "-m", "runner")
 FRONT = "---\nverify:\n  lab: {nodes: [node-01]}\n---\n# Fin\n\n"
