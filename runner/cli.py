@@ -371,15 +371,14 @@ class Together:
     sessions: list[dict[str, Shell]] = field(default_factory=list)
     vm_slot: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))
 
-    def take_vm_slot(self, cancel: threading.Event | None, waiting: Callable[[], None]) -> bool:
-        """Wait for the vm slot (calling `waiting` once if it is taken); True once held."""
+    def take_vm_slot(self, cancel: threading.Event | None, waiting: Callable[[], None]) -> None:
+        """Wait for the vm slot (calling `waiting` once if it is taken) and hold it."""
         if self.vm_slot.acquire(blocking=False):
-            return True
+            return
         waiting()
         while not self.vm_slot.acquire(timeout=0.5):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("interrupted while waiting for the vm lab")
-        return True
 
 
 def _run_chapters(
@@ -525,12 +524,13 @@ def _run_one(
             needs = item.provider.chosen_for
             why = f", chosen for {', '.join(needs)}" if needs else ""
             if together is not None and provider.name == "vm":
-                vm_slot = together.take_vm_slot(
+                together.take_vm_slot(
                     cancel,
                     lambda: reporter.lab_note(
                         f"{item.label}: waits for the chapter on the vm lab to end"
                     ),
                 )
+                vm_slot = True
             reporter.lab_starting(wanted.nodes, provider.name + why)
             lab = provider.up(wanted.nodes)
             accel = getattr(provider, "accel", None)  # vm: KVM, or TCG and why
