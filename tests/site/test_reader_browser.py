@@ -36,7 +36,8 @@ SCHEMES = ("default", "slate")  # Material's light and dark palettes
 # Fonts loaded, then the palette's colour transitions over (computed styles lag behind them).
 LOADED = """document.fonts.ready
   .then(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))))
-  .then(() => Promise.all(document.getAnimations().map(a => a.finished)))
+  // a transition cut short by the next one (the palette switch) has ended too
+  .then(() => Promise.all(document.getAnimations().map(a => a.finished.catch(() => null))))
   .then(() => 1)"""
 OVERFLOWING = """(() => {
   const out = [];
@@ -260,7 +261,9 @@ def captured_values(book: Path) -> set[str]:
 
 # A block in an engine tab other than the first is hidden until its tab is chosen, as a reader
 # does: click that tab's radio (Material's content tabs).
-SHOW_TAB = """(() => {
+SHOW_BLOCK = """(() => {
+  const folded = document.getElementById(%r).closest('details');  // « Mise en place »
+  if (folded) folded.open = true;
   const block = document.getElementById(%r).closest('.tabbed-block');
   if (!block) return;
   const set = block.closest('.tabbed-set');
@@ -280,7 +283,7 @@ def test_the_copy_button_never_copies_a_lab_only_value(
         show(chrome, session, f"{served}/{path}", 1400, "default")
         blocks = chrome.evaluate(session, "[...document.querySelectorAll('.vb')].map(b => b.id)")
         for block in blocks:
-            chrome.evaluate(session, SHOW_TAB % block)
+            chrome.evaluate(session, SHOW_BLOCK % (block, block))
             text = copy_block(chrome, session, block)  # a real click, as a reader copies
             assert text != "avant", f"{path}#{block}: the copy button copied nothing"
             leaked = [v for v in values if v in text]

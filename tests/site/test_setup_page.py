@@ -54,7 +54,11 @@ def test_a_chapter_that_starts_from_another_shows_how_to_get_there(tmp_path: Pat
         r'<span class="vb-cmd">export SALUT=bonjour</span>\n</span>',
         setup,
     ), setup
-    assert '<div class="vb vb--setup">' in setup
+    # its copy button copies the commands only, as every block's does
+    assert '<div class="vb vb--setup copy" id="mise-en-place-commandes" data-copy="' in setup
+    copied = re.search(r'id="mise-en-place-commandes" data-copy="([^"]*)"', setup)
+    assert copied is not None and "export SALUT=bonjour" in copied.group(1)
+    assert "$ " not in copied.group(1) and "# affiche" not in copied.group(1)
     assert "cat travail/a.txt" not in setup  # looking is not replayed
     assert "travail/b.txt" not in setup  # nor a refused command
     # at the author's mark: after the paragraph, before the first block
