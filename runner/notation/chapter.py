@@ -170,7 +170,8 @@ def _check_block(commands: list[Command], options: BlockOptions, elision: str) -
                 "is re-run, a key cannot be; move it to a block of its own",
             )
         for item in command.expected:
-            if split_repeat(item.text)[1] and item.text.strip() in ("...", elision):
+            shape, repeated = split_repeat(item.text)
+            if repeated and shape.strip() in ("...", elision):
                 raise NotationError(
                     item.loc, "`...` cannot be repeated: it already stands for any lines"
                 )
