@@ -55,9 +55,9 @@ def effect(command: str) -> Effect:
     verdicts = [v for v in verdicts if v is not None]
     if "changes" in verdicts:
         return "changes"
-    if "unknown" in verdicts or not verdicts:
-        return "unknown"
-    return "looks"
+    if verdicts and all(v == "looks" for v in verdicts):
+        return "looks"
+    return "unknown"
 
 
 def _simple(part: str) -> Effect | None:

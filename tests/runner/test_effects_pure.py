@@ -48,6 +48,8 @@ from runner.notation.effects import effect
         ("until false; do ls; done", "looks"),
         ("if test -f x; then ls; fi", "looks"),
         ("if test -f x; then rm x; fi", "changes"),
+        ("if rm -f x; then ls; fi", "changes"),
+        ("while read l; do echo $l; done", "changes"),
         ("while\ntrue\ndo\nls\ndone", "looks"),
         ("{ ls; }", "looks"),
         ("! grep a b", "looks"),
