@@ -178,13 +178,17 @@ def match(
 
 
 def match_prefix(
-    expected: Sequence[str], actual: str, known: Mapping[str, str] | None = None
+    expected: Sequence[str],
+    actual: str,
+    known: Mapping[str, str] | None = None,
+    *,
+    time_limit: float = REGEX_TIMEOUT,
 ) -> bool:
     """Have the expected lines all appeared (more output may follow)? Used before sending a key.
 
     `actual` holds complete lines only: a line still being written is not yet evidence."""
     lines = _split(actual)
-    solver = _Solver(expected, lines, rest=True, time_limit=REGEX_TIMEOUT)
+    solver = _Solver(expected, lines, rest=True, time_limit=time_limit)
     try:
         return solver.solve(0, 0, dict(known or {})) is not None
     except _TooSlow:

@@ -171,9 +171,9 @@ def _check_block(commands: list[Command], options: BlockOptions, elision: str) -
             )
         for item in command.expected:
             shape, repeated = split_repeat(item.text)
-            if repeated and shape.strip() in ("...", elision):
+            if repeated and shape.strip() == elision:
                 raise NotationError(
-                    item.loc, "`...` cannot be repeated: it already stands for any lines"
+                    item.loc, f"`{elision}` cannot be repeated: it already stands for any lines"
                 )
             try:
                 tokenize(item.text)  # each `/REGEX/` is compiled here; the line when matched

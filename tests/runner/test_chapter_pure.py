@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from runner.matcher import match
 from runner.model import Chapter, Location
 from runner.notation import NotationError, parse_chapter
 from runner.notation.containers import _dedent, _width, open_containers
@@ -57,7 +58,7 @@ UNSEEN = (
         ),
         (
             "---\nverify: {elision: '[snip]'}\n---\n```console\n$ ls\n[snip] {{ * }}\n```\n",
-            "ch.md:6: `...` cannot be repeated: it already stands for any lines",
+            "ch.md:6: `[snip]` cannot be repeated: it already stands for any lines",
         ),
         (
             "```console\n$ ls\na\nb {{ /[/ }}\n```\n",
@@ -109,6 +110,22 @@ UNSEEN = (
 )
 def test_refusals(text: str, message: str) -> None:
     assert refusal(text) == message
+
+
+def test_with_its_own_elision_marker_a_chapter_may_repeat_literal_dots() -> None:
+    chapter = parse(
+        "---\nverify: {elision: '[snip]'}\n---\n```console\n$ ls\na\n... {{ * }}\n```\n"
+    )
+    command = chapter.blocks[0].commands[0]
+    assert [e.text for e in command.expected] == ["a", "... {{ * }}"]
+    lines = [matcher_line(e.text, chapter.elision) for e in command.expected]
+    assert match(lines, "a\n...\n...").ok and match(lines, "a").ok
+    assert not match(lines, "a\nb").ok
+
+
+def test_a_hidden_block_judges_a_continued_command_whole() -> None:
+    (block,) = parse("```console hidden\n$ docker \\\n> node ls\n```\n").blocks
+    assert block.commands[0].lines == ("docker \\", "node ls")
 
 
 def test_a_file_that_is_not_utf8(tmp_path: Path) -> None:
@@ -242,6 +259,8 @@ def test_container_widths_and_dedent() -> None:
     assert _dedent("text", 0) == "text"
     assert _dedent("    ", 4) == ""
     assert _dedent("  ", 4) == ""
+    assert _dedent("Xtext", 2) == "Xtext"  # nothing to take away
+    assert _dedent("    \t x", 8) == " x"  # the tab after four blanks reaches column 8
 
 
 def test_containers_are_opened() -> None:
@@ -302,7 +321,7 @@ def test_engine_bounds() -> None:
         (">", (20, 0)),
         ("==", (26, 1)),
     )
-    for bad in ("newest", ">=", "26.x", ">=26,,", "=>26", ""):
+    for bad in ("newest", ">=", "26.x", ">=26,,", "=>26", "", "26.1.5", ">=26."):
         with pytest.raises(NotationError) as info:
             parse_engines(bad, here)
         assert str(info.value) == (
@@ -313,6 +332,7 @@ def test_engine_bounds() -> None:
 
 def test_the_elision_marker_as_the_matcher_reads_it() -> None:
     assert matcher_line("...", "...") == "..."
+    assert matcher_line(" ... ", "...") == " ... "  # kept as written
     assert matcher_line("a", "...") == "a"
     assert matcher_line(" [snip] ", "[snip]") == "..."
     assert matcher_line("...", "[snip]") == LITERAL_DOTS

@@ -3,6 +3,8 @@ message and its `file:line`, every accepted value as the runner gets it. Fast an
 
 from __future__ import annotations
 
+from functools import cache
+from itertools import product
 from pathlib import Path
 
 import pytest
@@ -12,8 +14,11 @@ from runner.notation.errors import NotationError
 from runner.notation.frontmatter import (
     FrontMatter,
     _child,
+    _edits,
+    _images,
     _key_lines,
     _lab_request,
+    _near,
     _only_known,
     _seconds,
     split_front_matter,
@@ -310,3 +315,38 @@ def test_only_known_keys_pass() -> None:
     with pytest.raises(NotationError) as info:
         _only_known({"b": 1}, ("a", "c"), "x", WHERE)
     assert str(info.value) == "c.md:5: unknown key `b` under x: did you mean `a`? (known: a, c)"
+
+
+def test_a_bad_image_name_is_refused_where_the_lab_is() -> None:
+    with pytest.raises(NotationError) as info:
+        _images({"alpine": "Busybox"}, WHERE)
+    assert str(info.value) == "c.md:5: verify.lab.images: 'Busybox' is not an image name"
+
+
+def _reference_edits(a: str, b: str) -> int:
+    """Optimal string alignment distance, by its recursive definition (slow, obvious)."""
+
+    @cache
+    def d(i: int, j: int) -> int:
+        if i == 0 or j == 0:
+            return i + j
+        best = min(d(i - 1, j) + 1, d(i, j - 1) + 1, d(i - 1, j - 1) + (a[i - 1] != b[j - 1]))
+        if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+            best = min(best, d(i - 2, j - 2) + 1)
+        return best
+
+    return d(len(a), len(b))
+
+
+def test_edit_distances_agree_with_the_definition() -> None:
+    words = ["".join(p) for n in range(5) for p in product("abc", repeat=n)]
+    for a in words:
+        for b in words[::7]:
+            assert _edits(a, b) == _reference_edits(a, b), (a, b)
+
+
+def test_near_misses_ignore_case_on_both_sides() -> None:
+    assert _near("VERFIY", ("verify",)) == "verify"
+    assert _near("verfiy", ("Verify",)) == "Verify"
+    assert _near("Verify", ("verify",)) == "verify"
+    assert _near("Nodes", ("images", "nodes")) == "nodes"

@@ -98,6 +98,7 @@ def test_prefix_matches() -> None:
     assert not match_prefix(["a"], "")
     assert not match_prefix(["{{ x }}"], "w", {"x": "v"})
     assert match_prefix(["{{ x }}"], "v", {"x": "v"})
+    assert match_prefix(["{{ x }}"], "v", {"x": "v"}, time_limit=0.5)
 
 
 def test_the_solver_knows_where_the_last_ellipsis_is() -> None:
@@ -135,6 +136,12 @@ def test_a_match_that_gives_up_says_why() -> None:
         "'{{ /(a|aa)+b/ }}': its regular expression backtracks too much on this output; make it "
         "more specific (e.g. no nested repetition such as `(a|aa)+`)",
     )
+    in_any_order = match(
+        ["x", "{{ /(a|aa)+b/ }}"], "x\n" + "a" * 40, order_any=True, time_limit=0.01
+    )
+    assert in_any_order == slow
+    # before a key: not there yet (the command's own match will say why)
+    assert match_prefix(["{{ /(a|aa)+b/ }}"], "a" * 40, time_limit=0.01) is False
 
 
 # --- diffs ---------------------------------------------------------------------------------

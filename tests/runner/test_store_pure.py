@@ -143,3 +143,9 @@ def test_an_unreadable_schema_1_file_stops_a_load(tmp_path: Path) -> None:
         store.load(KEY)
     assert str(info.value).startswith(f"{legacy}: unreadable results (")
     assert str(info.value).endswith("delete the file and run the chapter again")
+
+
+def test_a_store_for_a_chapter_keeps_its_primary_engine(tmp_path: Path) -> None:
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
+    store = ResultStore.for_chapter(tmp_path / "docs" / "a.md", primary="26.1")
+    assert store.primary == "26.1" and store.file(KEY).name == "26.1.json"
