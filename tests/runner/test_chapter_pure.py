@@ -14,6 +14,7 @@ from runner.notation import NotationError, parse_chapter
 from runner.notation.containers import _dedent, _width, open_containers
 from runner.notation.options import parse_engines
 from runner.notation.patterns import LITERAL_DOTS, matcher_line
+from runner.notation.transcript import match_prompt
 
 PATH = Path("ch.md")
 
@@ -339,3 +340,81 @@ def test_the_elision_marker_as_the_matcher_reads_it() -> None:
     assert matcher_line("  ...", "[snip]") == LITERAL_DOTS
     assert matcher_line("a ...", "[snip]") == "a ..."
     assert matcher_line("[snip] x", "[snip]") == "[snip] x"
+
+
+# --- fence options -------------------------------------------------------------------------
+
+KNOWN = (
+    "session, timeout, until, order, hidden, skip, requires, prompt, engines, unchecked, title, "
+    "linenums, hl_lines"
+)
+
+
+@pytest.mark.parametrize(
+    ("rest", "message"),
+    [
+        ("colour=red", f"unknown option 'colour' on a console block (known: {KNOWN})"),
+        ('session="a" session="b"', "option 'session' given twice"),
+        ('hidden="yes"', "hidden is a flag: write it alone, without a value"),
+        ("timeout", 'timeout needs a value: timeout="..."'),
+        ("skip", 'skip needs a value: skip="..." (skip="why it is not run")'),
+        ('order="random"', "order= takes only \"any\", not 'random'"),
+        ('session="a b"', "session name 'a b': use letters, digits, '-', '_', '.'"),
+        ('skip=" "', 'skip= needs a reason, e.g. skip="needs a real VirtualBox"'),
+        ('requires=" , "', 'requires= names capabilities, e.g. requires="ipvs"'),
+        ('prompt="  "', 'prompt= must not be blank, e.g. prompt="/ # "'),
+        ('timeout="0"', 'timeout= takes a positive number of seconds, e.g. timeout="60"'),
+        ('until="inf"', 'until= takes a positive number of seconds, e.g. until="60"'),
+        (
+            'engines="26.x"',
+            "engines='26.x': write Docker Engine generations with an optional "
+            'comparison, separated by commas, e.g. engines=">=26" or engines="20.10"',
+        ),
+        (
+            'a="b',
+            'cannot read the fence options at \'="b\'; write them as key="value" '
+            "separated by spaces",
+        ),
+    ],
+)
+def test_fence_option_refusals(rest: str, message: str) -> None:
+    assert refusal(f"```console {rest}\n$ ls\n```\n") == f"ch.md:1: {message}"
+
+
+def test_fence_option_values() -> None:
+    (block,) = parse(
+        '```console session=s-1 timeout=5 until="60" order=any requires="ipvs, overlay" '
+        'prompt=\'/ # \' engines=" >=26 " title="T" linenums="1"\n$ sh\n/ # ls\n```\n'
+    ).blocks
+    options = block.options
+    assert (options.session, options.timeout, options.until) == ("s-1", 5.0, 60.0)
+    assert options.order_any and not options.hidden and not options.unchecked
+    assert options.requires == ("ipvs", "overlay") and options.prompt == "/ #"
+    assert options.engines == ((">=", (26, 0)),) and options.engines_text == ">=26"
+    assert options.display == (("title", "T"), ("linenums", "1"))
+    assert options.skip is None
+    (plain,) = parse("```console hidden unchecked\n$ ls\n```\n").blocks
+    assert plain.options.hidden and plain.options.unchecked
+    assert (plain.options.engines, plain.options.engines_text) == ((), None)
+    assert (plain.options.session, plain.options.until, plain.options.order_any) == (
+        "main",
+        None,
+        False,
+    )
+
+
+# --- keys and prompts ----------------------------------------------------------------------
+
+
+def test_a_key_typed_at_the_prompt_itself() -> None:
+    chapter = parse("```console\n$ ssh a\nu@a$ ^C\nu@a$ ^D\n$ ls\n```\n")
+    _, interrupt, leave, _ = chapter.blocks[0].commands
+    assert (interrupt.key, interrupt.lines, interrupt.text) == ("^C", ("",), "")
+    assert (leave.key, leave.lines, leave.closes_shell) == ("^D", ("",), True)
+
+
+def test_prompts_of_letters_and_of_signs_only() -> None:
+    assert match_prompt("X$ ls", None) == ("X$", "ls")
+    assert match_prompt("X# ls", None) == ("X#", "ls")
+    assert match_prompt("#$ ls", None) is None  # signs only: output, not a prompt
+    assert match_prompt("## ls", None) is None
