@@ -3,12 +3,20 @@ place, moved by `migrate`, set aside when unreadable. On tmp files, no run."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from runner.records import ChapterRecord, ResultsError, record_from_json, record_to_json
+from runner.records import (
+    ChapterRecord,
+    ResultsError,
+    generation_of,
+    node_name_problem,
+    record_from_json,
+    record_to_json,
+)
 from runner.store import ResultStore
 from tests.runner.test_store import LAB, run
 
@@ -149,3 +157,45 @@ def test_a_store_for_a_chapter_keeps_its_primary_engine(tmp_path: Path) -> None:
     (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
     store = ResultStore.for_chapter(tmp_path / "docs" / "a.md", primary="26.1")
     assert store.primary == "26.1" and store.file(KEY).name == "26.1.json"
+
+
+# --- records: what a schema 1 file lacks, engine generations, node names ---------------------
+
+
+def test_a_schema_1_lab_without_components_reads_as_none() -> None:
+    data = json.loads(record_to_json(ChapterRecord(passing=run())))
+    del data["passing"]["lab"]["components"]
+    data["schema"] = 1
+    read = record_from_json(json.dumps(data)).passing
+    assert read is not None and read.lab.components == {}
+    assert read == run()
+
+
+@pytest.mark.parametrize(
+    ("version", "generation"),
+    [
+        ("26.1.5+dfsg1-9+deb13u1", "26.1"),
+        ("5:20.10.24~3-0~debian-bookworm", "20.10"),
+        ("26.01", "26.1"),
+        ("docker 26.1", None),
+        ("abc", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_engine_generations(version: str | None, generation: str | None) -> None:
+    assert generation_of(version) == generation
+
+
+def test_node_names_are_host_names() -> None:
+    longest = "a" * 31 + "." + "b" * 32
+    assert node_name_problem(longest) is None and len(longest) == 64
+    assert node_name_problem(longest + "b") == "at most 64 characters (this one has 65)"
+    assert node_name_problem("") == "a node needs a name"
+    label = (
+        "letters, digits and '-' in parts separated by single dots; each part starts and ends "
+        "with a letter or digit (a host name)"
+    )
+    for bad in ("a..b", "-a", "a-", "a_b", ".a"):
+        assert node_name_problem(bad) == label, bad
+    assert node_name_problem("node-01.lab") is None
