@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from runner.matcher import match
-from runner.model import Chapter, Location
+from runner.model import Chapter, Location, StartsFrom
 from runner.notation import NotationError, parse_chapter
 from runner.notation.containers import _dedent, _width, open_containers
 from runner.notation.options import parse_engines
@@ -107,6 +107,7 @@ UNSEEN = (
         ("```{.console}\n$ ls\n```\n", "ch.md:1: " + UNSEEN),
         ("Intro.\n\n~~~ console\n$ ls\n~~~\n\n    ~~~console\n", "ch.md:7: " + UNSEEN),
         ("<!-- a -->\n\n<div>\n```console\n$ ls\n```\n</div>\n", "ch.md:4: " + UNSEEN),
+        ("Texte\n    ```console\n    $ ls\n    ```\n\n<!-- c -->\n", "ch.md:2: " + UNSEEN),
     ],
 )
 def test_refusals(text: str, message: str) -> None:
@@ -183,6 +184,9 @@ def test_the_front_matter_gives_the_chapter_its_settings() -> None:
     assert chapter.source.startswith("---\nverify:")
     plain = parse("```console\n$ ls\n```\n")
     assert plain.timeout is None and plain.blocks[0].options.timeout == 30.0
+    assert plain.starts_from is None
+    following = parse("---\nverify:\n  starts-from: partie-1.md\n---\n# T\n")
+    assert following.starts_from == StartsFrom("partie-1.md", Location(PATH, 3))
 
 
 def test_sections_and_opening_paragraphs() -> None:
@@ -208,6 +212,8 @@ def test_fences_inside_other_fences_and_comments_are_shown_not_run() -> None:
         "```console\n$ ls\n```\n"
     )
     assert [b.loc.line for b in chapter.blocks] == [13]
+    indented = parse("  <!--\n```console\n$ x\n```\n-->\n")  # a comment may be indented
+    assert indented.blocks == ()
 
 
 def test_nested_shells_are_linked_in_their_session() -> None:

@@ -350,3 +350,50 @@ def test_near_misses_ignore_case_on_both_sides() -> None:
     assert _near("verfiy", ("Verify",)) == "Verify"
     assert _near("Verify", ("verify",)) == "verify"
     assert _near("Nodes", ("images", "nodes")) == "nodes"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # keys brought by a YAML merge (`<<`) have no line of their own: the map's is named
+        (
+            "---\ndefaults: &d\n  verify: {timeout: 0}\n<<: *d\n---\n",
+            "c.md:1: verify.timeout must be a positive number of seconds, not 0",
+        ),
+        (
+            "---\nd: &d {verfiy: 1}\n<<: *d\n---\n",
+            "c.md:1: unknown front-matter key `verfiy`: did you mean `verify`?",
+        ),
+        (
+            "---\nverify:\n  <<: {colour: 1}\n---\n",
+            "c.md:2: unknown key `colour` under verify: (known: lab, timeout, starts-from, "
+            "elision)",
+        ),
+        (
+            "---\nd: &d {lab: {}, starts-from: a.md}\nverify:\n  <<: *d\n---\n",
+            "c.md:3: verify.starts-from and verify.lab together: the lab is the starting "
+            "chapter's; remove lab",
+        ),
+        # every top-level key is looked at, whatever comes before it
+        (
+            "---\nverify: {}\nverfiy: 1\n---\n",
+            "c.md:3: unknown front-matter key `verfiy`: did you mean `verify`?",
+        ),
+        (
+            "---\n1: a\nverfiy: 1\n---\n",
+            "c.md:3: unknown front-matter key `verfiy`: did you mean `verify`?",
+        ),
+        (
+            "---\nverify:\n  lab: {images: {a: B}}\n---\n",
+            "c.md:3: verify.lab.images: 'B' is not an image name",
+        ),
+    ],
+)
+def test_refusals_where_yaml_gives_no_line(text: str, message: str) -> None:
+    assert refusal(text) == message
+
+
+def test_a_character_yaml_cannot_read_names_the_first_line() -> None:
+    assert refusal("---\na: \x07\n---\n").startswith(
+        "c.md:2: front matter is not valid YAML: unacceptable character #x0007"
+    )

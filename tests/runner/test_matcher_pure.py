@@ -3,6 +3,8 @@ elided spans, exact diff text. Fast and pure."""
 
 from __future__ import annotations
 
+import difflib
+
 import pytest
 
 from runner.matcher import (
@@ -300,3 +302,23 @@ def test_lookalikes_pair_removed_and_added_lines_in_order() -> None:
         "-q",
     ]
     assert _explain_lookalikes(["-same", "+same"]) == ["-same", "+same"]
+
+
+@pytest.mark.parametrize(
+    ("rendered", "actual"),
+    [
+        (["a", "s1", "s2", "s3", "s4", "x"], ["b", "s1", "s2", "s3", "s4", "y"]),
+        (["p", "q", "r", "s", "t"], ["1", "2", "3", "4", "5"]),
+        (["a", "b", "c", "d", "x", "s"], ["A", "b", "c", "d", "y", "s"]),
+        (["Q", "r", "e", "w", "q", "L"], ["q", "w", "e", "r", "z", "L"]),
+        (["h1", "h2", "h3", "h4", "h5", "x", "t"], ["h1", "h2", "h3", "h4", "h5", "y", "t"]),
+    ],
+)
+def test_a_short_diff_is_the_plain_unified_diff(rendered: list[str], actual: list[str]) -> None:
+    plain = difflib.unified_diff(rendered, actual, "expected", "actual", lineterm="", n=3)
+    assert _bounded_diff(rendered, actual) == "\n".join(plain)
+
+
+def test_a_diff_with_a_pattern_too_slow_to_try_shows_it_unmatched() -> None:
+    diff = render_diff(["x", "{{ /(a|aa)+b/ }}"], ["x", "a" * 40], {}, time_limit=0.01)
+    assert diff.splitlines()[2:] == ["@@ -1,2 +1,2 @@", " x", "-{{ /(a|aa)+b/ }}", "+" + "a" * 40]
