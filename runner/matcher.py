@@ -332,7 +332,8 @@ def _bounded_diff(rendered: list[str], actual: list[str]) -> str:
     # Hunk headers count from the window: put them back in the output's numbering.
     if start:
         lines = [_shift_hunk(line, start) for line in lines]
-    return _cap_diff(notes + _explain_lookalikes(lines))
+    # The file headers (`--- expected`, `+++ actual`) come first: only hunks are explained.
+    return _cap_diff(notes + lines[:2] + _explain_lookalikes(lines[2:]))
 
 
 def _shift_hunk(line: str, offset: int) -> str:
@@ -352,7 +353,8 @@ def _code_points(text: str) -> str:
 
 def _explain_lookalikes(lines: list[str]) -> list[str]:
     """Lines that look the same but differ in code points (NFC/NFD, no-break spaces,
-    invisible characters): show which code points differ."""
+    invisible characters): show which code points differ. `lines`: hunks, without the file
+    headers (a removed line `--x` shows as `---x`)."""
     out: list[str] = []
     removed: list[str] = []
     added: list[str] = []
@@ -375,11 +377,11 @@ def _explain_lookalikes(lines: list[str]) -> list[str]:
         added.clear()
 
     for line in lines:
-        if line.startswith("-") and not line.startswith("---"):
+        if line.startswith("-"):
             if added:
                 flush()
             removed.append(line[1:])
-        elif line.startswith("+") and not line.startswith("+++"):
+        elif line.startswith("+"):
             added.append(line[1:])
         else:
             flush()

@@ -293,14 +293,8 @@ def test_lookalikes_pair_removed_and_added_lines_in_order() -> None:
         "+c ",
         "  (these lines look alike but differ at column 2: expected U+00A0, actual U+0020)",
     ]
-    # file headers are no removed or added lines; lines that differ visibly get no note
-    assert _explain_lookalikes(["--- a b", "+++ a\u00a0b", "-a", "+b", "-q"]) == [
-        "--- a b",
-        "+++ a\u00a0b",
-        "-a",
-        "+b",
-        "-q",
-    ]
+    # lines that differ visibly get no note
+    assert _explain_lookalikes(["-a", "+b", "-q"]) == ["-a", "+b", "-q"]
     assert _explain_lookalikes(["-same", "+same"]) == ["-same", "+same"]
 
 
@@ -322,3 +316,45 @@ def test_a_short_diff_is_the_plain_unified_diff(rendered: list[str], actual: lis
 def test_a_diff_with_a_pattern_too_slow_to_try_shows_it_unmatched() -> None:
     diff = render_diff(["x", "{{ /(a|aa)+b/ }}"], ["x", "a" * 40], {}, time_limit=0.01)
     assert diff.splitlines()[2:] == ["@@ -1,2 +1,2 @@", " x", "-{{ /(a|aa)+b/ }}", "+" + "a" * 40]
+
+
+def test_lookalikes_at_the_edges_of_a_line() -> None:
+    assert render_diff(["\u00a0a"], [" a"], {}).splitlines()[5] == (
+        "  (these lines look alike but differ at column 1: expected U+00A0, actual U+0020)"
+    )
+    assert render_diff(["a\u200b"], ["a\u200b\u200b"], {}).splitlines()[5] == (
+        "  (these lines look alike but differ at column 3: expected nothing, actual U+200B)"
+    )
+    # a line that starts with `--` or `++` is a line like any other
+    assert render_diff(["--\u00a0x"], ["-- x"], {}).splitlines()[3:] == [
+        "---\u00a0x",
+        "+-- x",
+        "  (these lines look alike but differ at column 3: expected U+00A0, actual U+0020)",
+    ]
+    assert render_diff(["++ x"], ["++\u00a0x"], {}).splitlines()[5] == (
+        "  (these lines look alike but differ at column 3: expected U+0020, actual U+00A0)"
+    )
+
+
+def test_a_search_with_exactly_enough_steps_succeeds() -> None:
+    dots = _Solver(["..."], ["x"], False, 1.0)
+    dots.budget = 1
+    assert dots.solve(0, 0, {}) == ({}, [(0, 1)])
+    repeated = _Solver(["w {{ * }}"], [], False, 1.0)
+    repeated.budget = 1
+    assert repeated.solve(0, 0, {}) == ({}, [])
+    # an ellipsis that stands for no line leaves no span
+    assert _Solver(["...", "a"], ["a"], False, 1.0).solve(0, 0, {}) == ({}, [])
+    assert _Solver(["a", "...", "b"], ["a", "b"], True, 1.0).solve(0, 0, {}) == ({}, [])
+
+
+def test_a_repeated_line_too_slow_to_try_gives_up() -> None:
+    slow = match(["{{ /(a|aa)+b/ }} {{ * }}"], "a" * 40, time_limit=0.01)
+    assert slow.diff.startswith(
+        "matching gave up after 0.01 s (of processor time) on the expected line "
+        "'{{ /(a|aa)+b/ }} {{ * }}'"
+    )
+
+
+def test_a_repeated_line_captures_nothing_in_any_order() -> None:
+    assert match(["{{ x }} {{ * }}"], "a\nb", order_any=True) == MatchResult(True, {}, ())
