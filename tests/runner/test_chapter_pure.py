@@ -377,6 +377,11 @@ KNOWN = (
             'comparison, separated by commas, e.g. engines=">=26" or engines="20.10"',
         ),
         (
+            'engines=""',
+            "engines='': write Docker Engine generations with an optional comparison, "
+            'separated by commas, e.g. engines=">=26" or engines="20.10"',
+        ),
+        (
             'a="b',
             'cannot read the fence options at \'="b\'; write them as key="value" '
             "separated by spaces",
@@ -398,6 +403,8 @@ def test_fence_option_values() -> None:
     assert options.requires == ("ipvs", "overlay") and options.prompt == "/ #"
     assert options.engines == ((">=", (26, 0)),) and options.engines_text == ">=26"
     assert options.display == (("title", "T"), ("linenums", "1"))
+    (bare,) = parse('```console title=Xylo hl_lines=""\n$ ls\n```\n').blocks
+    assert bare.options.display == (("title", "Xylo"), ("hl_lines", ""))
     assert options.skip is None
     (plain,) = parse("```console hidden unchecked\n$ ls\n```\n").blocks
     assert plain.options.hidden and plain.options.unchecked

@@ -17,7 +17,7 @@ from runner.records import (
     record_from_json,
     record_to_json,
 )
-from runner.store import ResultStore
+from runner.store import ResultStore, writable_problem
 from tests.runner.test_store import LAB, run
 
 KEY = "docs/a.md"
@@ -199,3 +199,57 @@ def test_node_names_are_host_names() -> None:
     for bad in ("a..b", "-a", "a-", "a_b", ".a"):
         assert node_name_problem(bad) == label, bad
     assert node_name_problem("node-01.lab") is None
+
+
+# --- saves, set-asides and listings by engine --------------------------------------------
+
+
+def test_a_failed_run_keeps_the_pass_of_its_own_engine(tmp_path: Path) -> None:
+    store = store_in(tmp_path)  # primary 20.10
+    on_26 = replace(run(), lab=replace(LAB, engine_version="26.1.5"))
+    store.save(on_26)
+    failed = replace(on_26, status="failed", started="2026-11-29T23:00:00")
+    assert store.save(failed) == ChapterRecord(passing=on_26, latest=failed)
+    assert store.load(KEY) == ChapterRecord()  # the primary engine's: untouched
+
+
+def test_a_saved_file_names_its_engine(tmp_path: Path) -> None:
+    store = store_in(tmp_path, primary="26.1")
+    anonymous = replace(run(), lab=replace(LAB, engine_version=None))
+    store.save(anonymous)
+    assert json.loads(store.file(KEY).read_text(encoding="utf-8"))["engine"] == "26.1"
+    write_legacy(store, ChapterRecord(passing=anonymous), "docs/b.md")
+    assert store.migrate() == ["docs/b.md.json -> docs/b.md/26.1.json"]
+    assert json.loads(store.file("docs/b.md").read_text(encoding="utf-8"))["engine"] == "26.1"
+
+
+def test_set_aside_takes_the_engine_file_first(tmp_path: Path) -> None:
+    store = store_in(tmp_path)
+    path = store.file(KEY, "26.1")
+    path.parent.mkdir(parents=True)
+    path.write_text("{", encoding="utf-8")
+    legacy = write_legacy(store, on("26.1.5"))
+    aside = store.set_aside(KEY, "26.1")
+    assert aside.parent == path.parent and aside.name.startswith("26.1.json.unreadable-")
+    assert not path.exists() and legacy.exists()
+
+
+def test_all_lists_schema_1_keys_too(tmp_path: Path) -> None:
+    store = store_in(tmp_path)
+    write_legacy(store, on("26.1.5"), "docs/old.md")
+    store.save(run("docs/new.md"))
+    assert store.all() == {
+        "docs/new.md": {"20.10": ChapterRecord(run("docs/new.md"))},
+        "docs/old.md": {"26.1": on("26.1.5")},
+    }
+
+
+def test_a_folder_no_one_can_write_in_is_named(tmp_path: Path) -> None:
+    # /proc takes no new file, whoever asks (root included)
+    problem = writable_problem([Path("/proc/verified")], None)
+    assert problem is not None
+    assert problem.startswith(
+        "results cannot be written to /proc/verified: cannot write in /proc: "
+    )
+    assert problem.endswith(" (fix it, or --results DIR)") and "[Errno" not in problem
+    assert writable_problem([tmp_path / "verified"], None) is None
