@@ -341,7 +341,7 @@ def _reference_edits(a: str, b: str) -> int:
 def test_edit_distances_agree_with_the_definition() -> None:
     words = ["".join(p) for n in range(5) for p in product("abc", repeat=n)]
     for a in words:
-        for b in words[::7]:
+        for b in words[:40]:  # every word of up to three letters
             assert _edits(a, b) == _reference_edits(a, b), (a, b)
 
 
