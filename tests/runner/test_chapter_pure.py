@@ -13,7 +13,14 @@ from runner.model import Chapter, Location, StartsFrom
 from runner.notation import NotationError, parse_chapter
 from runner.notation.containers import _dedent, _width, open_containers
 from runner.notation.options import parse_engines
-from runner.notation.patterns import LITERAL_DOTS, matcher_line
+from runner.notation.patterns import (
+    LITERAL_DOTS,
+    Anything,
+    Placeholder,
+    Text,
+    matcher_line,
+    tokenize,
+)
 from runner.notation.transcript import match_prompt
 
 PATH = Path("ch.md")
@@ -431,3 +438,15 @@ def test_prompts_of_letters_and_of_signs_only() -> None:
     assert match_prompt("X# ls", None) == ("X#", "ls")
     assert match_prompt("#$ ls", None) is None  # signs only: output, not a prompt
     assert match_prompt("## ls", None) is None
+
+
+def test_go_templates_after_a_placeholder_keep_what_came_before() -> None:
+    before = [Text("a "), Placeholder("x", None), Text(" "), Anything()]
+    assert tokenize("a {{ x }} [..] {{ .ID }} c") == [*before, Text(" {{ .ID }}"), Text(" c")]
+    assert tokenize("a {{ x }} [..] {{ json }} c") == [*before, Text(" {{ json }}"), Text(" c")]
+    assert tokenize("a {{ x }} [..] {{ json }} c", allow_anything=False) == [
+        Text("a "),
+        Placeholder("x", None),
+        Text(" [..] {{ json }}"),
+        Text(" c"),
+    ]

@@ -216,9 +216,11 @@ def test_a_long_output_is_compared_in_a_window() -> None:
     ).splitlines()
     assert lines[0] == "(compared: 2000 lines from line 3; expected has 7 lines, the output 2106)"
     assert lines[1:7] == [*HEAD, "@@ -3,5 +3,2000 @@", " c", " d", " e"]
-    # within the window: no note
+    # within the window, on either side: no note
     short = _bounded_diff(["q"], [f"x{n}" for n in range(DIFF_WINDOW)]).splitlines()
     assert short[:3] == [*HEAD, f"@@ -1 +1,{DIFF_WINDOW} @@"]
+    short = _bounded_diff([f"x{n}" for n in range(DIFF_WINDOW)], ["q"]).splitlines()
+    assert short[:3] == [*HEAD, f"@@ -1,{DIFF_WINDOW} +1 @@"]
 
 
 def test_a_common_tail_is_kept_as_three_lines_of_context() -> None:
@@ -306,6 +308,8 @@ def test_lookalikes_pair_removed_and_added_lines_in_order() -> None:
         (["a", "b", "c", "d", "x", "s"], ["A", "b", "c", "d", "y", "s"]),
         (["Q", "r", "e", "w", "q", "L"], ["q", "w", "e", "r", "z", "L"]),
         (["h1", "h2", "h3", "h4", "h5", "x", "t"], ["h1", "h2", "h3", "h4", "h5", "y", "t"]),
+        # two hunks, three lines of context each
+        (["a", *(f"s{n}" for n in range(9)), "b"], ["A", *(f"s{n}" for n in range(9)), "B"]),
     ],
 )
 def test_a_short_diff_is_the_plain_unified_diff(rendered: list[str], actual: list[str]) -> None:
