@@ -178,13 +178,17 @@ def match(
 
 
 def match_prefix(
-    expected: Sequence[str], actual: str, known: Mapping[str, str] | None = None
+    expected: Sequence[str],
+    actual: str,
+    known: Mapping[str, str] | None = None,
+    *,
+    time_limit: float = REGEX_TIMEOUT,
 ) -> bool:
     """Have the expected lines all appeared (more output may follow)? Used before sending a key.
 
     `actual` holds complete lines only: a line still being written is not yet evidence."""
     lines = _split(actual)
-    solver = _Solver(expected, lines, rest=True, time_limit=REGEX_TIMEOUT)
+    solver = _Solver(expected, lines, rest=True, time_limit=time_limit)
     try:
         return solver.solve(0, 0, dict(known or {})) is not None
     except _TooSlow:
@@ -328,7 +332,8 @@ def _bounded_diff(rendered: list[str], actual: list[str]) -> str:
     # Hunk headers count from the window: put them back in the output's numbering.
     if start:
         lines = [_shift_hunk(line, start) for line in lines]
-    return _cap_diff(notes + _explain_lookalikes(lines))
+    # The file headers (`--- expected`, `+++ actual`) come first: only hunks are explained.
+    return _cap_diff(notes + lines[:2] + _explain_lookalikes(lines[2:]))
 
 
 def _shift_hunk(line: str, offset: int) -> str:
@@ -348,7 +353,8 @@ def _code_points(text: str) -> str:
 
 def _explain_lookalikes(lines: list[str]) -> list[str]:
     """Lines that look the same but differ in code points (NFC/NFD, no-break spaces,
-    invisible characters): show which code points differ."""
+    invisible characters): show which code points differ. `lines`: hunks, without the file
+    headers (a removed line `--x` shows as `---x`)."""
     out: list[str] = []
     removed: list[str] = []
     added: list[str] = []
@@ -371,11 +377,11 @@ def _explain_lookalikes(lines: list[str]) -> list[str]:
         added.clear()
 
     for line in lines:
-        if line.startswith("-") and not line.startswith("---"):
+        if line.startswith("-"):
             if added:
                 flush()
             removed.append(line[1:])
-        elif line.startswith("+") and not line.startswith("+++"):
+        elif line.startswith("+"):
             added.append(line[1:])
         else:
             flush()

@@ -14,12 +14,11 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from runner.model import Block, Chapter
-from runner.notation.frontmatter import split_front_matter
 
 _MD = MarkdownIt("commonmark", {"html": False}).enable("table")
 _ADMONITION = re.compile(r"(!!!|\?\?\?\+?)\s+\w+(?:\s+\"([^\"]*)\")?\s*$")
 _COMMENT = re.compile(r"<!--.*-->")
-_HEADING = re.compile(r"(#{1,6})\s+(.*?)\s*#*\s*$")
+_UNDERLINE = re.compile(r" {0,3}(?:=+|-+)[ \t]*\r?")
 LONG = 2400  # characters of Markdown before a lead-in is shortened
 
 
@@ -82,25 +81,23 @@ def _shorten(text: str) -> str:
 def leads(chapter: Chapter, blocks: list[Block]) -> tuple[list[Lead], Markup]:
     """For each of `blocks` (the visible ones, in order), its lead-in; then the closing prose.
 
-    The first lead-in starts at the first `##` heading: what comes before is the handout's
-    introduction."""
+    The first lead-in starts at the first section (`##` or below): what comes before is the
+    handout's introduction. Sections are the parsed chapter's, so a `## ` line inside a fence
+    or an HTML block is no section."""
     lines = chapter.source.split("\n")
-    skip = split_front_matter(chapter.source, chapter.path).lines
+    headings = dict(chapter.headings)
     fenced = {n for b in chapter.blocks for n in range(b.loc.line, b.end_line + 1)}
-    first_section = next(
-        (n for n in range(skip + 1, len(lines) + 1) if lines[n - 1].startswith("## ")),
-        len(lines) + 1,
-    )
+    first_section = chapter.headings[0][0] if chapter.headings else len(lines) + 1
     out: list[Lead] = []
     start = min(first_section, blocks[0].loc.line if blocks else first_section)
     section: str | None = None
     for block in blocks:
-        segment, heading, cut = _segment(lines, start, block.loc.line, fenced)
+        segment, heading, cut = _segment(lines, start, block.loc.line, fenced, headings)
         new_section = heading if heading is not None and heading != section else None
         section = heading if heading is not None else section
         out.append(Lead(new_section, _html(segment[cut:]), _html(segment[:cut])))
         start = block.end_line + 1
-    closing, _, _ = _segment(lines, start, len(lines) + 1, fenced)
+    closing, _, _ = _segment(lines, start, len(lines) + 1, fenced, headings)
     return out, _html(closing)
 
 
@@ -110,20 +107,24 @@ def _html(lines: list[str]) -> Markup:
 
 
 def _segment(
-    lines: list[str], start: int, end: int, fenced: set[int]
+    lines: list[str], start: int, end: int, fenced: set[int], headings: dict[int, str]
 ) -> tuple[list[str], str | None, int]:
-    """Source lines [start, end) outside console fences, without their last `##` heading;
+    """Source lines [start, end) outside console fences, without their last section heading;
     that heading, and where it was among the lines (0 without one)."""
     segment: list[str] = []
     heading: str | None = None
     last = -1
+    underlined = False  # inside a setext heading (`Titre` then `-----`): up to its underline
     for number in range(start, end):
         if number in fenced:
             continue
         line = lines[number - 1]
-        match = _HEADING.match(line)
-        if match and len(match.group(1)) >= 2:
-            heading, last = match.group(2), len(segment)
+        if underlined:
+            underlined = not _UNDERLINE.fullmatch(line)
+            continue
+        if number in headings:
+            heading, last = headings[number], len(segment)
+            underlined = not line.lstrip(" ").startswith("#")
             line = f"**{heading}**"  # a section with no block of its own: a bold line
         segment.append(line)
     if last >= 0:

@@ -170,9 +170,10 @@ def _check_block(commands: list[Command], options: BlockOptions, elision: str) -
                 "is re-run, a key cannot be; move it to a block of its own",
             )
         for item in command.expected:
-            if split_repeat(item.text)[1] and item.text.strip() in ("...", elision):
+            shape, repeated = split_repeat(item.text)
+            if repeated and shape.strip() == elision:
                 raise NotationError(
-                    item.loc, "`...` cannot be repeated: it already stands for any lines"
+                    item.loc, f"`{elision}` cannot be repeated: it already stands for any lines"
                 )
             try:
                 tokenize(item.text)  # each `/REGEX/` is compiled here; the line when matched

@@ -39,6 +39,8 @@ _KEYWORDS = {"do", "done", "then", "else", "elif", "fi", "{", "}", "(", ")", "!"
 _SUBST = re.compile(r"\$\((?:[^()]|\([^()]*\))*\)|`[^`]*`")
 _QUOTED = re.compile(r"'[^']*'|\"(?:[^\"\\\\]|\\\\.)*\"")
 _SEPARATORS = re.compile(r"\|\||&&|[;|&\n]")
+# `2>&1`, `>&2`, `<&3`, `>&-`: one descriptor made another, no file written; its `&` is no `&`.
+_DUPLICATE = re.compile(r"\d*[<>]&(?:\d+|-)")
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
 _REDIRECT = re.compile(r"(?<![<>&0-9])\d?>>?\s*(?!&|/dev/null\b)(\S+)")
 
@@ -48,17 +50,18 @@ def effect(command: str) -> Effect:
     # `$(...)` only feeds arguments (docker-machine ip, join-token -q): judge the outer words.
     text = _SUBST.sub("SUBST", command.replace("\\\n", " "))
     text = _QUOTED.sub("QUOTED", text)  # quoted `>`, `;` or `|` are text, not shell syntax
+    text = _DUPLICATE.sub(" ", text)
     verdicts = [_simple(part) for part in _SEPARATORS.split(text)]
     verdicts = [v for v in verdicts if v is not None]
     if "changes" in verdicts:
         return "changes"
-    if "unknown" in verdicts or not verdicts:
-        return "unknown"
-    return "looks"
+    if verdicts and all(v == "looks" for v in verdicts):
+        return "looks"
+    return "unknown"
 
 
 def _simple(part: str) -> Effect | None:
-    if _REDIRECT.search(part.replace("2>&1", "")):
+    if _REDIRECT.search(part):
         return "changes"  # writes a file
     words = part.split()
     while words and words[0] in _KEYWORDS:

@@ -272,9 +272,7 @@ def _edits(a: str, b: str) -> int:
 
 def _near(name: str, candidates: tuple[str, ...]) -> str | None:
     for candidate in candidates:
-        if name != candidate and (
-            name.lower() == candidate.lower() or _edits(name.lower(), candidate) <= 2
-        ):
+        if name != candidate and _edits(name.lower(), candidate.lower()) <= 2:
             return candidate
     return None
 

@@ -52,6 +52,7 @@ class LineReader:
         pending: list[tuple[str, bool]] = []
         at_command = not self.stack  # a new line in a compound starts a command
         i, n = 0, len(line)
+        code_end = n  # where a comment starts: a `|` before it still continues the line
         while i < n:
             ch = line[i]
             top = self.stack[-1] if self.stack else None
@@ -93,6 +94,7 @@ class LineReader:
                     self.stack.pop()
                 at_command = False
             elif ch == "#" and (i == 0 or line[i - 1] in " \t;|&("):
+                code_end = i
                 break  # a comment runs to the end of the line
             elif line.startswith("<<<", i):  # a here-string: no document follows
                 i += 3
@@ -118,7 +120,7 @@ class LineReader:
                 at_command = False
             i += 1
         self.heredocs += pending
-        stripped = line.rstrip()
+        stripped = line[:code_end].rstrip()
         if not self.stack and re.search(r"(\|\||&&|\|)$", stripped):
             self.continued = True
 

@@ -44,10 +44,11 @@ def match_prompt(line: str, declared: str | None) -> tuple[str, str] | None:
 def split_commands(
     lines: list[str], first_line: int, path: Path, declared_prompt: str | None
 ) -> list[RawCommand]:
+    """`lines`: the block's content split by str.splitlines (so no line holds a `\\r`)."""
     commands: list[RawCommand] = []
     i = 0
     while i < len(lines):
-        line = lines[i].rstrip("\r")
+        line = lines[i]
         loc = Location(path, first_line + i)
         typed = match_prompt(line, declared_prompt)
         if typed is None:
@@ -75,7 +76,7 @@ def split_commands(
                     "here-document, or a trailing `\\`, `|`, `&&`); finish it, with its "
                     "continuation lines behind `> `",
                 )
-            nxt = lines[i].rstrip("\r")
+            nxt = lines[i]
             if nxt.startswith("> ") or nxt == ">":
                 nxt = nxt[2:]
             elif not reader.continued_only:

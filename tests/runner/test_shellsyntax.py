@@ -64,7 +64,7 @@ def state(*lines: str) -> State:
         (["echo a#b 'c"], (["'"], [], [], False)),
         (["echo a;# 'x"], DONE),
         (["echo a&# 'x"], DONE),
-        (["echo a|# 'x"], DONE),
+        (["echo a|# 'x"], ([], [], [], True)),  # the pipe still waits (bash -c agrees)
         (["(# 'x"], (["("], [], [], False)),
         (["echo\t# 'x"], DONE),
         (["echo x'#' 'y"], (["'"], [], [], False)),
@@ -153,3 +153,26 @@ def test_in_a_here_document() -> None:
     assert read("cat <<EOF |").in_heredoc is False  # the pipe's next line first
     assert read("cat <<EOF |", "wc").in_heredoc is True
     assert read("echo").in_heredoc is False
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # a word right after a quote, a `)`, or a `$` is no reserved word
+        ('"ls" for', DONE),
+        ("$'ls' for", DONE),
+        ("echo $(ls) for x", DONE),
+        ("$if", DONE),
+        ("echo $''", DONE),  # an empty ANSI-C string closes at once
+        ("cat <<<'a b'", DONE),  # a here-string, quoted
+        ('echo a #it"s', DONE),  # a comment: its quote opens nothing
+        ("echo a #", DONE),
+        # a here-document announced before a comment is still read
+        ("cat <<EOF # the text", ([], [], [("EOF", False)], False)),
+        ("ls | # then", ([], [], [], True)),  # a pipe before a comment still continues
+        ("ls && # then", ([], [], [], True)),
+        ("ls # a |", DONE),
+    ],
+)
+def test_what_ends_a_command_word(line: str, expected: State) -> None:
+    assert state(line) == expected

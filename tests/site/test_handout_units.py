@@ -53,3 +53,38 @@ def test_each_step_gets_the_prose_before_it_and_its_section(tmp_path: Path) -> N
     assert "Corps de l'encadré." in second.before
     assert "<code>--opt</code> : ce que fait l'option." in second.html
     assert "mise en place" not in second.html and "Fin." in closing
+
+
+def test_sections_are_the_parsed_headings_not_lines_that_look_like_them(tmp_path: Path) -> None:
+    path = tmp_path / "c.md"
+    path.write_text(
+        "# T\n\nIntro.\n\n## Vraie\n\nUn exemple de Markdown :\n\n```markdown\n## Pas une section\n"
+        "```\n\nAvant a.\n\n```console\n$ echo a\na\n```\n\nSoulignée\n---------\n\nAvant b.\n\n"
+        "```console\n$ echo b\nb\n```\n"
+    )
+    chapter = parse_chapter(path)
+    steps, closing = leads(chapter, list(chapter.blocks))
+    assert [step.section for step in steps] == ["Vraie", "Soulignée"]
+    # the fenced `## ` line stays in the prose, as the example it is
+    assert str(steps[0].html) == (
+        "<p>Un exemple de Markdown :</p>\n"
+        '<pre><code class="language-markdown">## Pas une section\n</code></pre>\n'
+        "<p>Avant a.</p>\n"
+    )
+    assert "Intro." not in steps[0].html
+    # a setext heading's underline goes with it: no rule, no stray heading left in the prose
+    assert str(steps[1].html) == "<p>Avant b.</p>\n" and str(steps[1].before) == ""
+    assert str(closing) == ""
+
+
+def test_a_section_without_a_block_is_a_bold_line_of_the_next_lead(tmp_path: Path) -> None:
+    path = tmp_path / "c.md"
+    path.write_text(
+        "# T\n\n## Seule\n\nTexte seul.\n\n## Avec bloc ##\n\nAvant.\n\n"
+        "```console\n$ echo a\na\n```\n"
+    )
+    chapter = parse_chapter(path)
+    steps, _ = leads(chapter, list(chapter.blocks))
+    assert steps[0].section == "Avec bloc"
+    assert str(steps[0].before) == "<p><strong>Seule</strong></p>\n<p>Texte seul.</p>\n"
+    assert str(steps[0].html) == "<p>Avant.</p>\n"
