@@ -39,6 +39,19 @@ LOADED = """document.fonts.ready
   // a transition cut short by the next one (the palette switch) has ended too
   .then(() => Promise.all(document.getAnimations().map(a => a.finished.catch(() => null))))
   .then(() => 1)"""
+# The rows of `docker node ls` tables: each taller than one line is a row that wrapped.
+NODE_ROWS_WRAPPED = """(() => {
+  const out = [];
+  for (const code of document.querySelectorAll('.vb pre > code')) {
+    const head = code.querySelector('.vb-l--head');
+    if (!head || !head.textContent.includes('MANAGER STATUS')) continue;
+    for (const row of code.querySelectorAll('.vb-l--head, .vb-l--row')) {
+      const line = parseFloat(getComputedStyle(row).lineHeight);
+      if (row.getBoundingClientRect().height > 1.5 * line) out.push(row.textContent.trim());
+    }
+  }
+  return out;
+})()"""
 OVERFLOWING = """(() => {
   const out = [];
   for (const el of document.querySelectorAll('article pre, article pre > code')) {
@@ -233,6 +246,9 @@ def test_whole_lines_readable_marks_and_no_other_host(
                 problems += [f"{where}: request to {u}" for u in foreign]
                 cut = chrome.evaluate(session, OVERFLOWING)
                 problems += [f"{where}: overflows: {c}" for c in cut]
+                if width == 1400:  # the column holds a node table's row (about 100 characters)
+                    wrapped = chrome.evaluate(session, NODE_ROWS_WRAPPED)
+                    problems += [f"{where}: node table row wrapped: {r}" for r in wrapped]
                 chrome.evaluate(session, WAIT_FOR_BUTTONS)
                 covered = chrome.evaluate(session, COVERED)
                 problems += [f"{where}: under the copy button: {c}" for c in covered]
