@@ -201,6 +201,11 @@ def _needs(state: ChapterState) -> list[str]:
     chapter, run = state.chapter, state.passing
     needs: list[str] = []
     machines = _machines(chapter, state.setup)
+    caps = sorted({cap for b in chapter.blocks for cap in b.options.requires})
+    setup_caps = sorted(set(state.setup.requires if state.setup else ()) - set(caps))
+    # What the book's lab gave the run: a capability the host kernel lacks comes from its VMs.
+    lab_has = run is not None and all(run.lab.capabilities.get(cap) for cap in caps)
+    on_vms = bool(caps) and lab_has and run is not None and run.lab.provider == "vm"
     if chapter.lab is None and state.setup is None:
         needs.append("Un terminal avec bash : ce chapitre n'a pas besoin de machines Docker")
     elif machines:
@@ -209,8 +214,14 @@ def _needs(state: ChapterState) -> list[str]:
             f"avec Docker Machine et VirtualBox (chaque machine prend 1 Go de mémoire, la valeur "
             f"par défaut, et environ 1 Go de disque : prévoir {machines + 2} Go de mémoire "
             f"libre et {machines + 1} Go de disque) ; ou, sous Linux, le lab du livre "
-            f"(« python -m runner lab up --nodes {machines} » : environ 100 Mo de mémoire et "
-            f"70 Mo de disque par nœud)"
+            + (
+                f"(« python -m runner lab up --provider vm --nodes {machines} » : des machines "
+                "virtuelles QEMU, environ 800 Mo de mémoire par nœud et 320 Mo de disque pour "
+                "leur image)"
+                if on_vms
+                else f"(« python -m runner lab up --nodes {machines} » : environ 100 Mo de "
+                "mémoire et 70 Mo de disque par nœud)"
+            )
         )
     if run is not None and run.lab.engine_version:
         version = run.lab.engine_version.split("+")[0]
@@ -226,15 +237,22 @@ def _needs(state: ChapterState) -> list[str]:
     )
     if tools:
         needs.append("Outils sur votre poste : " + ", ".join(tools))
-    caps = sorted(
-        {cap for b in chapter.blocks for cap in b.options.requires}
-        | set(state.setup.requires if state.setup else ())
-    )
     for cap in caps:
         what = _CAPABILITY_NEEDS.get(cap, f"la fonction « {cap} » du noyau")
+        if lab_has:
+            needs.append(
+                f"Pour certaines étapes, {what} : les machines VirtualBox l'ont, comme les "
+                "machines virtuelles du lab du livre sur lesquelles ce chapitre a été vérifié"
+            )
+        else:
+            needs.append(
+                f"Pour les étapes marquées « non vérifié » : {what}. Les machines VirtualBox "
+                "l'ont ; le lab du livre, non (ces étapes y sont sautées)"
+            )
+    for cap in setup_caps:  # only commands of the set-up need it (partie 2's routing mesh)
+        what = _CAPABILITY_NEEDS.get(cap, f"la fonction « {cap} » du noyau")
         needs.append(
-            f"Pour les étapes marquées « non vérifié » : {what}. Les machines VirtualBox "
-            "l'ont ; le lab du livre, non (ces étapes y sont sautées)"
+            f"Pour quelques commandes de la mise en place, {what} : les machines VirtualBox l'ont"
         )
     if state.setup is not None:
         needs.append(

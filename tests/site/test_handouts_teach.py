@@ -116,6 +116,20 @@ def test_lab_needs_say_what_the_reader_s_way_needs(printed: Path) -> None:
     assert "Go de mémoire" in text and "Go de disque" in text and "lab up --nodes 4" in text
 
 
+def test_a_chapter_verified_on_vms_says_how_a_reader_gets_them(printed: Path) -> None:
+    """Partie 2's routing mesh needs IPVS: verified on the vm lab, its handout names that lab
+    and does not call those steps unverified."""
+    text = " ".join(pdf_text(printed / "swarm-partie-2.pdf").split())
+    assert "lab up --provider vm --nodes 4" in text and "800 Mo de mémoire par nœud" in text
+    assert "Pour certaines étapes, IPVS" in text and "vérifié" in text
+    assert "non vérifié" not in text and "sautées" not in text
+    # Partie 3 needs IPVS only for set-up commands (partie 2's mesh): no step of its own is
+    # skipped, so none is said to be.
+    text = " ".join(pdf_text(printed / "swarm-partie-3.pdf").split())
+    assert "Pour quelques commandes de la mise en place, IPVS" in text
+    assert "sautées" not in text
+
+
 def test_a_chapter_that_starts_from_another_prints_its_set_up_first(printed: Path) -> None:
     text = pdf_text(printed / "swarm-partie-3.pdf")
     first, second = text.index("☐ Étape 1"), text.index("☐ Étape 2")
